@@ -26,8 +26,8 @@ runs_app = typer.Typer(no_args_is_help=True, help="Earlier runs.")
 app.add_typer(tools_app, name="tools")
 app.add_typer(runs_app, name="runs")
 
-out_console = Console()
-err = Console(stderr=True)
+out_console = Console(soft_wrap=True)  # never wrap: messages must stay greppable
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(exc: HepilotError) -> None:

@@ -44,7 +44,7 @@ from importlib import resources
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = ["SlotSpec", "StepTemplate", "Intent", "load_intents", "SLOT_KINDS"]
 
@@ -62,6 +62,9 @@ class SlotSpec(BaseModel):
     max: float | None = None
     pattern: str | None = Field(None, description="Regex with one group, searched in the goal (int/float/path)")
     options: dict[str, list[str]] | list[str] | None = None
+    min_items: int | None = Field(None, description="processes/choices: complete a shorter list from `fill`")
+    fill: list[str] = Field(default_factory=list, description="Values appended (if absent) up to min_items, "
+                                                               "e.g. [qcd] as the background of a tagger")
     description: str = ""
 
 
@@ -103,7 +106,10 @@ def load_intents() -> tuple[Intent, ...]:
         items = yaml.safe_load(entry.read_text()) or []
         for item in items:
             item.setdefault("area", entry.name.removesuffix(".yaml"))
-            out.append(Intent.model_validate(item))
+            try:
+                out.append(Intent.model_validate(item))
+            except ValidationError as exc:
+                raise ValueError(f"tools/intents/{entry.name}, intent {item.get('name')!r}: {exc}") from None
     names = [i.name for i in out]
     dup = {n for n in names if names.count(n) > 1}
     if dup:

@@ -42,9 +42,9 @@ class Runtime:
     @property
     def offline(self):
         if self._offline is None:
-            from hepilot.agent.planner_offline import OfflinePlanner
+            from hepilot.agent.planner_offline import default_planner
 
-            self._offline = OfflinePlanner()
+            self._offline = default_planner()
         return self._offline
 
 
@@ -106,9 +106,10 @@ class Nodes:
         if not messages or state.get("llm_turns", 0) == 0:
             docs = ""
             if state.get("hits"):
-                from hepilot.knowledge import format_hits_for_prompt
+                from hepilot.knowledge import Hit, format_hits_for_prompt
 
-                docs = format_hits_for_prompt(state["hits"])
+                fields = Hit.__dataclass_fields__
+                docs = format_hits_for_prompt([Hit(**{k: v for k, v in h.items() if k in fields}) for h in state["hits"]])
             if not messages:
                 messages.append({"role": "system", "content": prompts.SYSTEM})
             messages.append({"role": "user", "content": prompts.USER_GOAL.format(goal=state["goal"], documents=docs)})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 from typing import Any
 
@@ -26,11 +27,13 @@ from hepilot.agent.intents import Intent, load_intents
 from hepilot.agent.plan import Plan, PlanStep
 from hepilot.agent.slots import extract_slot
 
-__all__ = ["OfflinePlanner", "split_clauses"]
+__all__ = ["OfflinePlanner", "split_clauses", "default_planner"]
 
 log = logging.getLogger(__name__)
 
 _KEYWORD_BONUS = 0.08
+_CLAUSE_THRESHOLD = 0.5  # a clause must match an intent at least this well to chain it
+_CLAUSE_MARGIN = 0.05  # ... and better than every intent already chosen
 _CLAUSE_SPLIT = re.compile(r";|\.\s+|,?\s+and then\s+|,?\s+then\s+|,\s+and\s+|\s+and\s+(?=(?:also\s+)?(?:train|plot|"
                            r"compare|run|fit|make|draw|histogram|test|check|report|compute|generate|find|search|"
                            r"look|write|solve|optimi[sz]e|show|rediscover|estimate|use)\b)", re.I)
@@ -62,6 +65,32 @@ def _lexical_vectors(texts: list[str], vocab: dict[str, int]) -> np.ndarray:
     return out / np.maximum(norm, 1e-12)
 
 
+def _cached_vectors(texts: list[str], embed) -> np.ndarray:
+    """Embeddings of the intent phrasings, cached on disk by content (start-up of every CLI call)."""
+    import hashlib
+
+    from hepilot.settings import get_settings
+
+    digest = hashlib.sha256("\x1f".join(texts).encode()).hexdigest()[:16]
+    path = get_settings().cache_dir / "planner" / f"intents-{digest}.npy"
+    if path.is_file():
+        vectors = np.load(path)
+        if vectors.shape[0] == len(texts):
+            return vectors
+    vectors = embed(texts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npy")
+    np.save(tmp, vectors)
+    tmp.replace(path)
+    return vectors
+
+
+@functools.cache
+def default_planner() -> OfflinePlanner:
+    """One planner per process (its phrasing embeddings are computed once)."""
+    return OfflinePlanner()
+
+
 class OfflinePlanner:
     """Deterministic planner over the intent catalogue."""
 
@@ -81,7 +110,7 @@ class OfflinePlanner:
         self._owner_arr = np.array(self._owner)
         self._embed = _embedder()
         if self._embed is not None:
-            self._vectors = self._embed(texts)
+            self._vectors = _cached_vectors(texts, self._embed)
         else:
             words = sorted({w for t in texts for w in re.findall(r"[a-z0-9+\-]+", t.lower())})
             self._vocab = {w: i for i, w in enumerate(words)}
@@ -116,8 +145,11 @@ class OfflinePlanner:
         chosen: list[tuple[int, Intent, float]] = [(0, top, top_score)]
         low = goal.lower()
         for clause in split_clauses(goal):
-            intent, score = self.rank(clause)[0]
-            if score >= self.threshold and all(intent.name != c[1].name for c in chosen):
+            ranked = self.rank(clause)
+            intent, score = ranked[0]
+            # a clause adds an intent only if it asks for something the chosen intents do not explain
+            explained = max(s for i, s in ranked if any(i.name == c[1].name for c in chosen))
+            if score >= max(self.threshold, _CLAUSE_THRESHOLD) and score - explained > _CLAUSE_MARGIN:
                 chosen.append((low.find(clause.lower()), intent, score))
         tools_of = {c[1].name: {s.tool for s in c[1].steps} for c in chosen}
         kept = [c for c in chosen if not any(c[1].name != o and tools_of[c[1].name] < tools_of[o]
@@ -151,6 +183,8 @@ class OfflinePlanner:
             v = extract_slot(goal, spec)
             if v is None and name in memory:
                 v = memory[name]
+            if isinstance(v, list) and spec.min_items and len(v) < spec.min_items:
+                v = v + [f for f in spec.fill if f not in v][: spec.min_items - len(v)]
             if v is None:
                 if spec.required:
                     return {}, prompts.MISSING_SLOT.format(slot=name, intent=intent.description,

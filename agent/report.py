@@ -17,12 +17,22 @@ PACKAGES = ("hepilot", "torch", "pythia8mc", "fastjet", "xgboost-cpu", "numpy", 
             "openai", "chromadb", "sentence-transformers", "pyoperon", "qiskit", "transformers", "optuna")
 
 
+def _latest_per_tool(state: AgentState) -> list[dict]:
+    """This turn's records, keeping only the latest call of each tool: a call the planner corrected
+    (after a validation message) or retried is superseded; the report still lists every call."""
+    turn = state.get("turn", 0)
+    latest: dict[str, dict] = {}
+    for r in state.get("records") or []:
+        if r.get("turn") == turn:
+            latest[r["tool"]] = r
+    return list(latest.values())
+
+
 def final_status(state: AgentState) -> str:
     """done (all steps ran and passed their checks), failed, refused or rejected."""
     if state.get("status") in ("refused", "rejected"):
         return state["status"]
-    turn = state.get("turn", 0)
-    mine = [r for r in state.get("records") or [] if r.get("turn") == turn]
+    mine = _latest_per_tool(state)
     if state.get("status") == "failed":
         return "failed"
     if any(r.get("error") for r in mine):
@@ -39,9 +49,7 @@ def exit_code(state: dict[str, Any]) -> int:
         return 0
     if status in ("refused", "rejected"):
         return 2
-    turn = state.get("turn", 0)
-    mine = [r for r in state.get("records") or [] if r.get("turn") == turn]
-    kinds = {r.get("error_kind") for r in mine if r.get("error")}
+    kinds = {r.get("error_kind") for r in _latest_per_tool(state) if r.get("error")}
     if kinds and kinds <= {"input", "unknown_tool", "skipped", "reference"}:
         return 2
     return 1

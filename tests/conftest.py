@@ -128,3 +128,28 @@ def openai_server():
     yield start
     for s in servers:
         s.close()
+
+
+# A tiny top/QCD sample shared by the jet, BDT and agent tests: the same arguments everywhere,
+# so the content-addressed cache generates it once per test session.
+TINY_JETS = {"processes": ["top", "qcd"], "n_jets": 120, "seed": 11}
+TINY_GOAL = ("Generate 120 top and 120 QCD jets with pT between 550 and 650 GeV with seed 11 and train a BDT "
+             "tagger on jet substructure")
+
+
+@pytest.fixture(scope="session")
+def tiny_jets(_isolated_cache):
+    """The generate_jets result for TINY_JETS (generated once per session)."""
+    from hepilot.tools.base import call_tool
+
+    return call_tool("generate_jets", TINY_JETS)
+
+
+@pytest.fixture
+def tiny_jets_args() -> dict:
+    return dict(TINY_JETS)
+
+
+@pytest.fixture
+def tiny_goal() -> str:
+    return TINY_GOAL

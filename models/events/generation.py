@@ -26,6 +26,7 @@ import awkward as ak
 import numpy as np
 
 from hepilot.models import physics
+from hepilot.models.events._fastjet import jet_definition
 from hepilot.models.events.detector import get_detector
 from hepilot.models.events.processes import PROCESSES, pythia_settings
 from hepilot.models.events.samples import write_jet_sample
@@ -186,15 +187,13 @@ def _select_jets(reco: ak.Array, jetdef, config: JetGenConfig, spec, prt: ak.Arr
 
 def generate_chunk(config: JetGenConfig, process: str, chunk: int, n_jets: int) -> dict[str, Any]:
     """Generate `n_jets` passing jets of one process for chunk `chunk` (deterministic in its seed)."""
-    import fastjet
-
     spec = PROCESSES[process]
     seed = chunk_seed(config.seed, process, chunk)
     pythia = _new_pythia(pythia_settings(process, sqrt_s=config.sqrt_s, pt_min=config.pt_min, pt_max=config.pt_max,
                                          seed=seed, extra=config.extra_settings))
     detector = get_detector(config.detector)
     rng = np.random.default_rng(seed)
-    jetdef = fastjet.JetDefinition(fastjet.antikt_algorithm, config.jet_r)
+    jetdef = jet_definition("antikt", config.jet_r)
     charge_cache: dict[int, float] = {}
     blocks: list[dict[str, np.ndarray]] = []
     parts: list[ak.Array] = []

@@ -19,6 +19,7 @@ import awkward as ak
 import numpy as np
 
 from hepilot.models import physics
+from hepilot.models.events._fastjet import jet_definition
 from hepilot.models.events.samples import JetSample
 
 __all__ = ["FEATURES", "jet_substructure", "nsubjettiness", "energy_correlations"]
@@ -42,7 +43,7 @@ def nsubjettiness(particles: ak.Array, *, jet_r: float, n_max: int = 3) -> np.nd
     eta = _padded(physics.eta(particles.px, particles.py, particles.pz), width)
     phi = _padded(physics.phi(particles.px, particles.py), width)
     d0 = np.maximum(pt.sum(axis=1) * jet_r, _TINY)
-    kt = fastjet.JetDefinition(fastjet.kt_algorithm, jet_r)
+    kt = jet_definition("kt", jet_r)
     taus = np.zeros((len(n_const), n_max))  # tau_N = 0 when a jet has no more than N constituents
     for k in range(1, n_max + 1):
         ok = n_const > k

@@ -1,0 +1,4 @@
+"""`python -m hepilot.agent` = the `hepilot` command."""
+from hepilot.agent.cli import main
+
+main()
