@@ -97,8 +97,8 @@ def _decay_quarks(i: int, ids: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> li
     return out
 
 
-def _truth_objects(prt: ak.Array, resonance: int) -> list[list[tuple[float, float, list[tuple[float, float]]]]]:
-    """Per event: [(eta, phi of the resonance, [(eta, phi) of its decay quarks]), ...]."""
+def _truth_objects(prt: ak.Array, resonance: int, events: np.ndarray) -> dict[int, list]:
+    """For the given events: [(eta, phi of the resonance, [(eta, phi) of its decay quarks]), ...]."""
     ids_all = ak.to_numpy(ak.flatten(prt.id))
     st_all = ak.to_numpy(ak.flatten(prt.status))
     d1_all = ak.to_numpy(ak.flatten(prt.daughter1))
@@ -108,8 +108,8 @@ def _truth_objects(prt: ak.Array, resonance: int) -> list[list[tuple[float, floa
     eta_all = physics.eta(px_all, py_all, pz_all)
     phi_all = physics.phi(px_all, py_all)
     offsets = np.concatenate([[0], np.cumsum(ak.to_numpy(ak.num(prt.id)))])
-    out = []
-    for ev in range(len(offsets) - 1):
+    out = {}
+    for ev in events:
         a, b = offsets[ev], offsets[ev + 1]
         ids, st, d1, d2 = ids_all[a:b], st_all[a:b], d1_all[a:b], d2_all[a:b]
         objs = []
@@ -117,7 +117,7 @@ def _truth_objects(prt: ak.Array, resonance: int) -> list[list[tuple[float, floa
             last = _follow_copies(int(i), ids, d1, d2)
             quarks = _decay_quarks(last, ids, d1, d2)
             objs.append((eta_all[a + last], phi_all[a + last], [(eta_all[a + q], phi_all[a + q]) for q in quarks]))
-        out.append(objs)
+        out[int(ev)] = objs
     return out
 
 
@@ -157,7 +157,7 @@ def _select_jets(reco: ak.Array, jetdef, config: JetGenConfig, spec, prt: ak.Arr
     in_window = keep.copy()
     matched = np.ones(len(jpt), dtype=bool)
     if spec.resonance and keep.any():
-        truth = _truth_objects(prt, spec.resonance)
+        truth = _truth_objects(prt, spec.resonance, np.unique(jet_ev[keep]))
         for j in np.flatnonzero(keep):
             matched[j] = any(
                 physics.delta_r(jeta[j], jphi[j], r_eta, r_phi) < config.jet_r
