@@ -196,7 +196,15 @@ class OfflinePlanner:
                 if spec.max is not None and v > spec.max:
                     return {}, prompts.SLOT_RANGE.format(slot=name, value=v, bound="maximum", limit=spec.max)
             if isinstance(v, list) and isinstance(spec.default, list) and spec.kind == "energy_range":
-                v = [d if x is None else x for x, d in zip(v, spec.default)]
+                lo, hi = v
+                if lo is not None and hi is not None and lo >= hi:
+                    return {}, prompts.EMPTY_RANGE.format(slot=name, lo=lo, hi=hi)
+                # an open range ("pT above 800 GeV") keeps the default edge unless that would empty it
+                if hi is None:
+                    hi = spec.default[1] if lo is None or lo < spec.default[1] else 1.25 * lo
+                if lo is None:
+                    lo = spec.default[0] if hi > spec.default[0] else 0.8 * hi
+                v = [lo, hi]
             values[name] = v
         return values, ""
 

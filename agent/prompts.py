@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SYSTEM", "USER_GOAL", "CANNOT_PLAN", "MISSING_SLOT", "SLOT_RANGE", "REFUSED_UNSAFE", "EMPTY_GOAL",
+__all__ = ["SYSTEM", "USER_GOAL", "CANNOT_PLAN", "MISSING_SLOT", "SLOT_RANGE", "EMPTY_RANGE", "REFUSED_UNSAFE", "EMPTY_GOAL",
            "NONSENSE_GOAL", "TOOL_ERROR", "CHECKS_FAILED", "REPLAN", "refusal_reason"]
 
 SYSTEM = """You are hepilot, a research assistant for high-energy physics. You reach a physicist's goal by
@@ -37,6 +37,9 @@ MISSING_SLOT = "cannot plan this: {intent} needs {slot} ({what}), and the goal d
 
 SLOT_RANGE = ("cannot plan this: {slot} = {value} is outside what this analysis supports (the {bound} is {limit}). "
               "Change it in the goal.")
+
+EMPTY_RANGE = ("cannot plan this: the goal is self-contradictory: {slot} from {lo:g} to {hi:g} GeV is an empty "
+               "(inverted) range. Give the lower edge first, e.g. 'between 550 and 650 GeV'.")
 
 REFUSED_UNSAFE = ("refused: hepilot does not help with {what}. It is a research assistant for high-energy physics "
                   "analyses (event generation, taggers, statistics, theory tools).")

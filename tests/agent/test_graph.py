@@ -51,7 +51,7 @@ def test_approval_accept_edit_reject(tiny_jets, tiny_goal, tmp_path):
     ("", "refused", "the goal is empty"),
     ("??? !!! 123", "refused", "has no words"),
     ("book me a flight to Geneva", "refused", "cannot plan this"),
-    ("Generate 120 top and 120 QCD jets between 650 and 550 GeV and train a BDT", "failed", "inverted"),
+    ("Generate 120 top and 120 QCD jets between 650 and 550 GeV and train a BDT", "refused", "self-contradictory"),
 ])
 def test_bad_goals_are_reported_not_crashed(goal, status, text, tmp_path):
     run, state = run_goal(goal, out=tmp_path)

@@ -70,3 +70,12 @@ def test_clause_splitting():
     assert split_clauses("generate 1000 top jets and train a BDT; then plot the mass") == [
         "generate 1000 top jets", "train a BDT", "plot the mass"]
     assert split_clauses("5000 top and 5000 QCD jets") == ["5000 top and 5000 QCD jets"]
+
+
+def test_open_and_inverted_ranges(planner):
+    above = planner.plan("generate 500 top and QCD jets with pT above 800 GeV").steps[0].args
+    assert (above["pt_min"], above["pt_max"]) == (800.0, 1000.0)
+    below = planner.plan("generate 500 top and QCD jets with pT below 600 GeV").steps[0].args
+    assert (below["pt_min"], below["pt_max"]) == (550.0, 600.0)
+    bad = planner.plan("generate 500 top and QCD jets with pT between 650 and 550 GeV")
+    assert bad.refused and "self-contradictory" in bad.answer and not bad.steps
