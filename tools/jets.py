@@ -12,13 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from hepilot.errors import ToolInputError, closest
 from hepilot.evals.checks.jets import efficiencies_in_range, qcd_mass_below_top, top_mass_peak
 from hepilot.models.events.detector import DETECTOR_PRESETS
-from hepilot.models.events.generation import JetGenConfig, generate_jet_sample
+from hepilot.models.events.generation import JetGenConfig, chunk_key, chunk_tasks, generate_jet_sample
 from hepilot.models.events.processes import PROCESSES
 from hepilot.models.events.samples import SampleError, read_jet_sample
 from hepilot.models.events.substructure import jet_substructure
 from hepilot.tools import plotting
 from hepilot.tools.base import ToolResult, current_context, output_dir, progress, tool
-from hepilot.tools.executor import get_executor
+from hepilot.tools.executor import get_executor, map_persistent
 
 __all__ = ["GenerateJetsInput", "GenerateJetsResult", "generate_jets", "JetFeaturesInput", "JetFeaturesResult",
            "jet_features", "PlotDistributionsInput", "PlotDistributionsResult", "plot_distributions",
@@ -107,14 +107,21 @@ def generate_jets(inp: GenerateJetsInput) -> GenerateJetsResult:
     ctx = current_context()
     executor = ctx.executor or get_executor()
     path = output_dir() / "jets.root"
+    chunks = Path(ctx.cache_dir) / "chunks" / "jets"  # finished chunks survive a failed or killed run
+
+    def run_chunks(fn, tasks):
+        return map_persistent(executor, fn, tasks, [chunk_key(t) for t in tasks], chunks)
+
     try:
         with progress(f"generating {', '.join(inp.processes)} jets", total=inp.n_jets * len(inp.processes)) as adv:
-            manifest = generate_jet_sample(cfg, path, map_fn=executor.map, on_chunk=adv)
+            manifest = generate_jet_sample(cfg, path, map_fn=run_chunks, on_chunk=adv)
     except ValueError as exc:
         if "Pythia rejected" in str(exc):
             raise ToolInputError("extra_settings", str(exc), "use settings from the Pythia 8 manual, "
                                  "e.g. 'TimeShower:alphaSvalue = 0.13'", tool="generate_jets") from None
         raise
+    for task in chunk_tasks(cfg):  # merged into jets.root: the chunk copies are no longer needed
+        (chunks / f"{chunk_key(task)}.pkl").unlink(missing_ok=True)
     sample = read_jet_sample(path)
     masses = ak.to_numpy(sample.jets.jet_mass).astype(float)
     per = manifest["per_process"]

@@ -31,7 +31,8 @@ from hepilot.models.events.detector import get_detector
 from hepilot.models.events.processes import PROCESSES, pythia_settings
 from hepilot.models.events.samples import write_jet_sample
 
-__all__ = ["JetGenConfig", "CHUNK_JETS", "chunk_seed", "generate_chunk", "generate_jet_sample", "chunk_tasks"]
+__all__ = ["JetGenConfig", "CHUNK_JETS", "chunk_seed", "generate_chunk", "generate_jet_sample", "chunk_tasks",
+           "chunk_key"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,17 @@ def chunk_tasks(config: JetGenConfig) -> list[tuple[JetGenConfig, str, int, int]
         for k in range(n_chunks):
             tasks.append((config, proc, k, min(CHUNK_JETS, config.n_jets - k * CHUNK_JETS)))
     return tasks
+
+
+def chunk_key(task: tuple[JetGenConfig, str, int, int]) -> str:
+    """Content address of one chunk: every setting except the total count, plus process, index and size."""
+    import hashlib
+    import json
+
+    config, process, chunk, n = task
+    settings = {k: v for k, v in asdict(config).items() if k != "n_jets"}
+    blob = json.dumps({"settings": settings, "process": process, "chunk": chunk, "n": n}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
 def _follow_copies(i: int, ids: np.ndarray, d1: np.ndarray, d2: np.ndarray) -> int:
@@ -242,9 +254,10 @@ def _run_chunk(task: tuple[JetGenConfig, str, int, int]) -> dict[str, Any]:
 
 
 def generate_jet_sample(config: JetGenConfig, out_path: Path, *,
-                        map_fn: Callable[[Callable, Iterable], Iterable] | None = None,
+                        map_fn: Callable[[Callable, list], Iterable] | None = None,
                         on_chunk: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Generate all chunks (through `map_fn`, e.g. a process pool's ordered map), merge, write; return the manifest."""
+    """Generate all chunks through `map_fn(fn, tasks)` (an ordered map: a pool, a cluster, or the
+    builtin map), merge them in task order, write the sample; return the manifest."""
     for proc in config.processes:
         if proc not in PROCESSES:
             raise ValueError(f"unknown process {proc!r}; known: {sorted(PROCESSES)}")
