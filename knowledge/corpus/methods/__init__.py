@@ -1,0 +1,1 @@
+"""Method cards: one Markdown card per method hepilot implements or its reference talks discuss."""

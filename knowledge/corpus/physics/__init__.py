@@ -1,0 +1,1 @@
+"""Reference cards: physics constants, conventions and standard formulae with their sources."""
