@@ -5,9 +5,11 @@ physics-check failure.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
 
@@ -33,6 +35,24 @@ err = Console(stderr=True, soft_wrap=True)
 def _fail(exc: HepilotError) -> None:
     err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
     raise typer.Exit(exc.exit_code)
+
+
+_DASK_HELP = "Dask scheduler tcp://HOST:PORT for chunked work (default HEPILOT_DASK; local pool when unset)"
+
+
+@contextlib.contextmanager
+def _dask_executor(address: str | None) -> Iterator[object | None]:
+    """A DaskExecutor for `--dask ADDRESS` (closed afterwards), None without an address."""
+    if not address:
+        yield None
+        return
+    from hepilot.tools.executor import get_executor
+
+    executor = get_executor(dask=address)
+    try:
+        yield executor
+    finally:
+        executor.close()
 
 
 @app.callback()
@@ -98,16 +118,20 @@ def run(goal: str = typer.Argument(..., help="What to do, in plain language"),
         approve: bool = typer.Option(False, "--approve", help="Show the plan and wait for approval before acting"),
         out: Optional[Path] = typer.Option(None, "--out", help="Folder for run directories (default ./runs)"),
         planner: Optional[str] = typer.Option(None, "--planner", help="offline or llm (default: llm if an endpoint is set)"),
-        as_json: bool = typer.Option(False, "--json", help="Print a JSON summary")) -> None:
+        as_json: bool = typer.Option(False, "--json", help="Print a JSON summary"),
+        dask: Optional[str] = typer.Option(None, "--dask", help=_DASK_HELP)) -> None:
     """Plan and run one goal; writes runs/<run-id>/report.md."""
     from hepilot.agent.session import Session, run_goal
 
     if planner not in (None, "offline", "llm"):
         _fail(_input_error("--planner", planner))
     try:
-        r, state = run_goal(goal, out=out, planner=planner, approve=approve, show_progress=sys.stderr.isatty())
-        if approve:
-            state = _approval_loop(Session(r, approve=True, show_progress=sys.stderr.isatty()), state)
+        with _dask_executor(dask) as executor:
+            r, state = run_goal(goal, out=out, planner=planner, approve=approve, show_progress=sys.stderr.isatty(),
+                                executor=executor)
+            if approve:
+                state = _approval_loop(Session(r, approve=True, show_progress=sys.stderr.isatty(), executor=executor),
+                                       state)
     except HepilotError as exc:
         _fail(exc)
     raise typer.Exit(_print_outcome(r, state, as_json))
@@ -125,7 +149,8 @@ def resume(run_id: str = typer.Argument(..., help="Run id (from `hepilot runs li
            reject: bool = typer.Option(False, "--reject", help="Reject a plan waiting for approval"),
            edit: Optional[str] = typer.Option(None, "--edit", help='Edit arguments: {"step": {"arg": value}}'),
            out: Optional[Path] = typer.Option(None, "--out", help="Folder holding the run directories"),
-           as_json: bool = typer.Option(False, "--json", help="Print a JSON summary")) -> None:
+           as_json: bool = typer.Option(False, "--json", help="Print a JSON summary"),
+           dask: Optional[str] = typer.Option(None, "--dask", help=_DASK_HELP)) -> None:
     """Continue a killed or paused run from its last checkpoint; finished steps are not recomputed."""
     from hepilot.agent.session import resume_run
     from hepilot.errors import ToolInputError
@@ -141,7 +166,9 @@ def resume(run_id: str = typer.Argument(..., help="Run id (from `hepilot runs li
     elif accept:
         decision = {"action": "accept"}
     try:
-        r, state = resume_run(run_id, out=out, decision=decision, show_progress=sys.stderr.isatty())
+        with _dask_executor(dask) as executor:
+            r, state = resume_run(run_id, out=out, decision=decision, show_progress=sys.stderr.isatty(),
+                                  executor=executor)
     except HepilotError as exc:
         _fail(exc)
     raise typer.Exit(_print_outcome(r, state, as_json))
@@ -175,13 +202,17 @@ def chat(out: Optional[Path] = typer.Option(None, "--out", help="Folder for the 
 @app.command()
 def batch(goals_file: Path = typer.Argument(..., help="YAML: a list of goals (strings or {id, goal})"),
           out: Optional[Path] = typer.Option(None, "--out", help="Folder for run directories"),
-          as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON")) -> None:
+          as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
+          dask: Optional[str] = typer.Option(None, "--dask", help="Dask scheduler tcp://HOST:PORT: goals run on its "
+                                             "workers (default HEPILOT_DASK; one after another here when unset)")) -> None:
     """Run many goals, each in its own run (failures isolated); re-running resumes where it stopped."""
     from hepilot.agent.batch import load_goals, run_batch
+    from hepilot.settings import get_settings
 
     try:
         goals = load_goals(goals_file)
-        summary = run_batch(goals, goals_file=goals_file, out=out)
+        with _dask_executor(dask or get_settings().dask) as executor:
+            summary = run_batch(goals, goals_file=goals_file, out=out, executor=executor)
     except HepilotError as exc:
         _fail(exc)
     if as_json:
@@ -253,7 +284,8 @@ def tools_show(name: str) -> None:
 
 @tools_app.command("call")
 def tools_call(name: str, args_json: str = typer.Option("{}", "--json", help="Arguments as a JSON object"),
-               no_cache: bool = typer.Option(False, "--no-cache", help="Recompute even if a cached result exists")) -> None:
+               no_cache: bool = typer.Option(False, "--no-cache", help="Recompute even if a cached result exists"),
+               dask: Optional[str] = typer.Option(None, "--dask", help=_DASK_HELP)) -> None:
     """Call one tool and print its result as JSON on stdout (exit 0 ok, 2 invalid input, 1 failure)."""
     from hepilot.errors import ToolInputError
     from hepilot.tools.base import ToolContext, execute
@@ -265,9 +297,11 @@ def tools_call(name: str, args_json: str = typer.Option("{}", "--json", help="Ar
         _fail(ToolInputError("--json", f"not valid JSON ({exc.msg} at position {exc.pos}).",
                              "pass one JSON object, e.g. --json '{\"n_jets\": 100}'", tool=name))
     s = get_settings()
-    ctx = ToolContext(cache_dir=s.cache_dir, use_cache=s.use_cache and not no_cache, show_progress=sys.stderr.isatty())
     try:
-        rec = execute(name, args, ctx=ctx)
+        with _dask_executor(dask) as executor:
+            ctx = ToolContext(cache_dir=s.cache_dir, use_cache=s.use_cache and not no_cache,
+                              show_progress=sys.stderr.isatty(), executor=executor)
+            rec = execute(name, args, ctx=ctx)
     except HepilotError as exc:
         _fail(exc)
     sys.stdout.write(rec.result.model_dump_json(indent=1) + "\n")
@@ -283,7 +317,7 @@ def _mount_optional() -> None:
 
     for module, name, help_text in (("hepilot.knowledge.cli", "kb", "The knowledge index: ingest, search, stats."),
                                     ("hepilot.evals.cli", "eval", "Physics-correctness evaluation suites."),
-                                    ("hepilot.models.design.cli", "design", "Detector and analysis design loops."),
+                                    ("hepilot.agent.design_cli", "design", "Detector and analysis design loops."),
                                     ("hepilot.agent.serve", "serve", "Serve the tools (MCP).")):
         try:
             mod = importlib.import_module(module)
