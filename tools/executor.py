@@ -36,7 +36,11 @@ class ExecutorUnavailable(ToolExecutionError):
 
 
 class LocalExecutor:
-    """Ordered map over a local process pool (or in-process for one worker or one item)."""
+    """Ordered map over a local process pool (or in-process for one worker or one item).
+
+    The pool starts on first use and is kept for later maps (design loops call map once per
+    round; spawning fresh interpreters each time would cost seconds); `close()` ends it.
+    """
 
     name = "local"
 
@@ -44,14 +48,25 @@ class LocalExecutor:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.workers = workers
+        self._pool: cf.ProcessPoolExecutor | None = None
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         items = list(items)
         if self.workers == 1 or len(items) <= 1:
             yield from map(fn, items)
             return
-        with cf.ProcessPoolExecutor(max_workers=min(self.workers, len(items)), mp_context=mp.get_context("spawn")) as pool:
-            yield from pool.map(fn, items)
+        if self._pool is None:
+            self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"))
+        try:
+            yield from self._pool.map(fn, items)
+        except cf.process.BrokenProcessPool:
+            self.close()  # a crashed worker breaks the pool: start a fresh one next time
+            raise
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
 
 class DaskExecutor:
