@@ -7,7 +7,7 @@ from typing import Literal
 
 import awkward as ak
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from hepilot.errors import ToolInputError, closest
 from hepilot.evals.checks.jets import efficiencies_in_range, qcd_mass_below_top, top_mass_peak
@@ -48,17 +48,23 @@ class GenerateJetsInput(BaseModel):
     extra_settings: list[str] = Field([], max_length=50,
                                       description="Extra Pythia readString lines, e.g. 'TimeShower:alphaSvalue = 0.13'")
 
-    @model_validator(mode="after")
-    def _window(self):
-        if self.pt_max <= self.pt_min:
-            raise ValueError(f"the pT window is empty or inverted: pt_min = {self.pt_min} GeV >= pt_max = "
-                             f"{self.pt_max} GeV; give pt_min < pt_max")
-        if 2 * self.pt_max > self.sqrt_s:
-            raise ValueError(f"pt_max = {self.pt_max} GeV cannot be reached at sqrt_s = {self.sqrt_s} GeV "
-                             f"(needs pt_max < sqrt_s / 2)")
-        if len(set(self.processes)) != len(self.processes):
-            raise ValueError(f"processes has duplicates: {self.processes}")
-        return self
+    @field_validator("pt_max")
+    @classmethod
+    def _window(cls, pt_max: float, info: ValidationInfo) -> float:
+        pt_min, sqrt_s = info.data.get("pt_min"), info.data.get("sqrt_s")
+        if pt_min is not None and pt_max <= pt_min:
+            raise ValueError(f"the pT window is empty or inverted: pt_min = {pt_min} GeV >= pt_max = {pt_max} GeV; "
+                             "give pt_min < pt_max")
+        if sqrt_s is not None and 2 * pt_max > sqrt_s:
+            raise ValueError(f"pt_max = {pt_max} GeV cannot be reached at sqrt_s = {sqrt_s} GeV (needs pt_max < sqrt_s / 2)")
+        return pt_max
+
+    @field_validator("processes")
+    @classmethod
+    def _unique(cls, processes: list[str]) -> list[str]:
+        if len(set(processes)) != len(processes):
+            raise ValueError(f"processes has duplicates: {processes}")
+        return processes
 
     @field_validator("extra_settings")
     @classmethod

@@ -8,10 +8,10 @@ from hepilot.tools.base import call_tool, execute
 
 
 @pytest.mark.parametrize("args, field, text", [
-    ({"pt_min": 650, "pt_max": 550}, "<arguments>", "inverted"),
+    ({"pt_min": 650, "pt_max": 550}, "pt_max", "inverted"),
     ({"processes": ["stop"]}, "processes.0", "top"),
     ({"n_jets": -5}, "n_jets", ">= 1"),
-    ({"processes": ["top"], "pt_max": 8000}, "<arguments>", "cannot be reached"),
+    ({"processes": ["top"], "pt_max": 8000}, "pt_max", "cannot be reached"),
     ({"extra_settings": ["Random:seed = 3"]}, "extra_settings", "controlled by hepilot"),
     ({"n_jet": 10}, "n_jet", "did you mean n_jets"),
 ])
