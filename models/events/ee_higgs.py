@@ -32,6 +32,7 @@ import awkward as ak
 import numpy as np
 
 from hepilot.models import physics
+from hepilot.models.events._pythia import final_state, new_pythia
 from hepilot.models.events.generation import chunk_seed
 from hepilot.models.events.samples import SampleError
 
@@ -98,15 +99,6 @@ class TruthSample:
         return pp["sigma_pb"] * 1e3 * luminosity_fb * pp["selection_efficiency"]
 
 
-def _charges(pids: np.ndarray, particle_data, cache: dict[int, float]) -> np.ndarray:
-    out = np.empty(len(pids), dtype=np.float64)
-    for u in np.unique(pids):
-        if u not in cache:
-            cache[int(u)] = float(particle_data.charge(int(u)))
-        out[pids == u] = cache[int(u)]
-    return out
-
-
 def _preselected(gen: ak.Array, cfg: EEConfig) -> np.ndarray:
     if cfg.min_photons <= 0:
         return np.ones(len(gen), dtype=bool)
@@ -122,15 +114,8 @@ def _preselected(gen: ak.Array, cfg: EEConfig) -> np.ndarray:
 
 def generate_ee_chunk(cfg: EEConfig, process: str, chunk: int, n_events: int) -> dict[str, Any]:
     """`n_events` kept events of one process for chunk `chunk` (deterministic in its seed)."""
-    import pythia8mc
-
     seed = chunk_seed(cfg.seed, process, chunk)
-    pythia = pythia8mc.Pythia("", False)
-    for line in cfg.pythia_lines(process, seed):
-        if not pythia.readString(line):
-            raise ValueError(f"Pythia rejected the setting {line!r}")
-    if not pythia.init():
-        raise RuntimeError(f"Pythia initialisation failed for {process} at sqrt_s = {cfg.sqrt_s} GeV")
+    pythia = new_pythia(cfg.pythia_lines(process, seed))
     cache: dict[int, float] = {}
     parts: list[ak.Array] = []
     events: list[np.ndarray] = []
@@ -139,11 +124,7 @@ def generate_ee_chunk(cfg: EEConfig, process: str, chunk: int, n_events: int) ->
     while n_kept < n_events:
         if n_generated > 20_000 * n_events:
             raise RuntimeError(f"{process}: only {n_kept} of {n_generated} events pass the preselection")
-        prt = pythia.nextBatch(200).prt
-        fs = prt[prt.status > 0]
-        pids = ak.to_numpy(ak.flatten(fs.id))
-        charge = ak.unflatten(_charges(pids, pythia.particleData, cache), ak.num(fs.id))
-        gen = ak.zip({"px": fs.p.px, "py": fs.p.py, "pz": fs.p.pz, "e": fs.p.e, "pid": fs.id, "charge": charge})
+        gen = final_state(pythia.nextBatch(200).prt, pythia, cache)
         idx = np.flatnonzero(_preselected(gen, cfg))
         take = min(len(idx), n_events - n_kept)
         parts.append(gen[idx[:take]])

@@ -27,6 +27,7 @@ import numpy as np
 
 from hepilot.models import physics
 from hepilot.models.events._fastjet import jet_definition
+from hepilot.models.events._pythia import final_state, new_pythia
 from hepilot.models.events.detector import get_detector
 from hepilot.models.events.processes import PROCESSES, pythia_settings
 from hepilot.models.events.samples import write_jet_sample
@@ -133,27 +134,6 @@ def _truth_objects(prt: ak.Array, resonance: int, events: np.ndarray) -> dict[in
     return out
 
 
-def _charges(pids: np.ndarray, particle_data, cache: dict[int, float]) -> np.ndarray:
-    out = np.empty(len(pids), dtype=np.float64)
-    for u in np.unique(pids):
-        if u not in cache:
-            cache[int(u)] = float(particle_data.charge(int(u)))
-        out[pids == u] = cache[int(u)]
-    return out
-
-
-def _new_pythia(lines: list[str]):
-    import pythia8mc
-
-    pythia = pythia8mc.Pythia("", False)
-    for line in lines:
-        if not pythia.readString(line):
-            raise ValueError(f"Pythia rejected the setting {line!r}")
-    if not pythia.init():
-        raise RuntimeError("Pythia initialisation failed (see the settings in the manifest)")
-    return pythia
-
-
 def _select_jets(reco: ak.Array, jetdef, config: JetGenConfig, spec, prt: ak.Array):
     """Cluster one batch; return the window/truth-selected jets (event, then pT order) and their constituents."""
     import fastjet
@@ -201,7 +181,7 @@ def generate_chunk(config: JetGenConfig, process: str, chunk: int, n_jets: int) 
     """Generate `n_jets` passing jets of one process for chunk `chunk` (deterministic in its seed)."""
     spec = PROCESSES[process]
     seed = chunk_seed(config.seed, process, chunk)
-    pythia = _new_pythia(pythia_settings(process, sqrt_s=config.sqrt_s, pt_min=config.pt_min, pt_max=config.pt_max,
+    pythia = new_pythia(pythia_settings(process, sqrt_s=config.sqrt_s, pt_min=config.pt_min, pt_max=config.pt_max,
                                          seed=seed, extra=config.extra_settings))
     detector = get_detector(config.detector)
     rng = np.random.default_rng(seed)
@@ -217,11 +197,7 @@ def generate_chunk(config: JetGenConfig, process: str, chunk: int, n_jets: int) 
                                f"at sqrt_s = {config.sqrt_s} GeV?")
         batch = pythia.nextBatch(_BATCH_EVENTS)
         prt = batch.prt
-        fs = prt[prt.status > 0]
-        pids = ak.to_numpy(ak.flatten(fs.id))
-        charge = ak.unflatten(_charges(pids, pythia.particleData, charge_cache), ak.num(fs.id))
-        gen = ak.zip({"px": fs.p.px, "py": fs.p.py, "pz": fs.p.pz, "e": fs.p.e, "pid": fs.id, "charge": charge})
-        reco = detector.apply(gen, rng=rng)
+        reco = detector.apply(final_state(prt, pythia, charge_cache), rng=rng)
         block, cons, counts = _select_jets(reco, jetdef, config, spec, prt)
         n_window += counts["window"]
         n_matched += counts["matched"]
