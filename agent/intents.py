@@ -33,7 +33,8 @@ Slot kinds (see agent/slots.py for the extraction rules):
     flag          True when any of `options` (list of phrases) appears, else the default
     text          the goal text itself (for tools that take a free-text question)
 
-Argument templates: a string "{slot}" is replaced by the slot's typed value; "$step.field" is a
+Argument templates: a string "{slot}" is replaced by the slot's typed value ("{slot.0}" takes an
+element of a list, "{slot/2}" divides an integer, rounding up); "$step.field" is a
 reference to a field of an earlier step's result, resolved when the plan runs; anything else is
 a literal. Conditional steps: `when: slot_name` keeps a step only if that slot is truthy.
 """

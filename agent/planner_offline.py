@@ -231,7 +231,7 @@ class OfflinePlanner:
             steps.append(PlanStep(id=sid, tool=tpl.tool, args=args, why=intent.description))
 
 
-_SLOT_REF = re.compile(r"^\{(\w+)(?:\.(\d+))?\}$")
+_SLOT_REF = re.compile(r"^\{(\w+)(?:\.(\d+))?(?:/(\d+))?\}$")
 _STEP_REF = re.compile(r"^\$([A-Za-z_][\w-]*)\.(.+)$")
 
 
@@ -240,7 +240,11 @@ def _fill_template(value: Any, values: dict[str, Any], renamed: dict[str, str]) 
         m = _SLOT_REF.match(value)
         if m:
             v = values.get(m.group(1))
-            return v[int(m.group(2))] if (m.group(2) is not None and isinstance(v, list)) else v
+            if m.group(2) is not None and isinstance(v, list):
+                v = v[int(m.group(2))]
+            if m.group(3) is not None and isinstance(v, int):
+                v = -(-v // int(m.group(3)))  # "{n_jets/2}": a total split over two processes, rounded up
+            return v
         m = _STEP_REF.match(value)
         if m and m.group(1) in renamed:
             return f"${renamed[m.group(1)]}.{m.group(2)}"
