@@ -1,8 +1,9 @@
 """The tool registry: imports every tool module once and lists what is available.
 
-Tools register themselves with `@tool` when their module is imported. A module whose optional
-dependencies are missing (an extra not installed) is skipped and recorded in `UNAVAILABLE` with
-the reason, so `hepilot tools list` can say what to install instead of failing.
+Tools register themselves with `@tool` when their module is imported. A module that cannot be
+imported (an optional extra not installed, or a defect) is skipped and recorded in `UNAVAILABLE`
+with the reason, so one broken area never takes the others down; `hepilot tools list` shows it
+and the test suite requires `UNAVAILABLE` to be empty in a full install.
 """
 from __future__ import annotations
 
@@ -43,10 +44,11 @@ def load_all() -> dict[str, ToolSpec]:
             try:
                 importlib.import_module(mod)
             except ModuleNotFoundError as exc:
-                if exc.name == mod:
-                    continue  # area not built yet
                 UNAVAILABLE[mod] = f"missing dependency {exc.name!r} (install hepilot[all])"
                 log.warning("tools in %s unavailable: %s", mod, UNAVAILABLE[mod])
+            except Exception as exc:  # a defect in one area must not disable every tool
+                UNAVAILABLE[mod] = f"import failed: {type(exc).__name__}: {exc}"
+                log.error("tools in %s unavailable: %s", mod, UNAVAILABLE[mod])
     return REGISTRY
 
 
