@@ -38,6 +38,7 @@ def _fail(exc: HepilotError) -> None:
 
 
 _DASK_HELP = "Dask scheduler tcp://HOST:PORT for chunked work (default HEPILOT_DASK; local pool when unset)"
+_BATCH_DASK_HELP = "Dask scheduler tcp://HOST:PORT: goals run on its workers (default HEPILOT_DASK; else in turn)"
 
 
 @contextlib.contextmanager
@@ -203,8 +204,7 @@ def chat(out: Optional[Path] = typer.Option(None, "--out", help="Folder for the 
 def batch(goals_file: Path = typer.Argument(..., help="YAML: a list of goals (strings or {id, goal})"),
           out: Optional[Path] = typer.Option(None, "--out", help="Folder for run directories"),
           as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON"),
-          dask: Optional[str] = typer.Option(None, "--dask", help="Dask scheduler tcp://HOST:PORT: goals run on its "
-                                             "workers (default HEPILOT_DASK; one after another here when unset)")) -> None:
+          dask: Optional[str] = typer.Option(None, "--dask", help=_BATCH_DASK_HELP)) -> None:
     """Run many goals, each in its own run (failures isolated); re-running resumes where it stopped."""
     from hepilot.agent.batch import load_goals, run_batch
     from hepilot.settings import get_settings
@@ -287,9 +287,10 @@ def tools_call(name: str, args_json: str = typer.Option("{}", "--json", help="Ar
                no_cache: bool = typer.Option(False, "--no-cache", help="Recompute even if a cached result exists"),
                dask: Optional[str] = typer.Option(None, "--dask", help=_DASK_HELP)) -> None:
     """Call one tool and print its result as JSON on stdout (exit 0 ok, 2 invalid input, 1 failure)."""
+    from hepilot.agent.llm import client_from_settings
     from hepilot.errors import ToolInputError
-    from hepilot.tools.base import ToolContext, execute
     from hepilot.settings import get_settings
+    from hepilot.tools.base import ToolContext, execute
 
     try:
         args = json.loads(args_json)
@@ -300,7 +301,7 @@ def tools_call(name: str, args_json: str = typer.Option("{}", "--json", help="Ar
     try:
         with _dask_executor(dask) as executor:
             ctx = ToolContext(cache_dir=s.cache_dir, use_cache=s.use_cache and not no_cache,
-                              show_progress=sys.stderr.isatty(), executor=executor)
+                              show_progress=sys.stderr.isatty(), executor=executor, llm=client_from_settings())
             rec = execute(name, args, ctx=ctx)
     except HepilotError as exc:
         _fail(exc)

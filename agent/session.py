@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 class Session:
     """An agent thread bound to one run folder (a single goal or a chat)."""
 
-    def __init__(self, run: RunDir, *, planner: str | None = None, approve: bool = False, show_progress: bool = False):
+    def __init__(self, run: RunDir, *, planner: str | None = None, approve: bool = False, show_progress: bool = False,
+                 executor: Any = None):
         from hepilot.agent.llm import client_from_settings
         from hepilot.settings import get_settings
 
@@ -42,7 +43,8 @@ class Session:
             raise ToolInputError("--planner", "the LLM planner needs an endpoint.",
                                  "set OPENAI_BASE_URL (and OPENAI_API_KEY if the endpoint needs one), or use --planner offline")
         self.runtime = Runtime(run=run, tool_context=ToolContext(cache_dir=s.cache_dir, use_cache=s.use_cache,
-                                                                  show_progress=show_progress, llm=llm),
+                                                                  show_progress=show_progress, llm=llm,
+                                                                  executor=executor),
                                llm=llm, max_replans=s.max_replans, max_turns=s.max_turns)
         self.config = {"configurable": {"thread_id": run.run_id}, "recursion_limit": 200}
 
@@ -91,7 +93,7 @@ class Session:
 
 
 def run_goal(goal: str, *, out: str | Path | None = None, planner: str | None = None, approve: bool = False,
-             show_progress: bool = False) -> tuple[RunDir, dict[str, Any]]:
+             show_progress: bool = False, executor: Any = None) -> tuple[RunDir, dict[str, Any]]:
     """Create a run folder and run one goal; returns (run, final or paused state)."""
     from hepilot.settings import get_settings, settings_hash
 
@@ -99,12 +101,12 @@ def run_goal(goal: str, *, out: str | Path | None = None, planner: str | None = 
     chosen = planner or s.effective_planner
     run = new_run(goal, out=out, meta={"planner": chosen, "settings_hash": settings_hash(),
                                        "model": s.model if chosen == "llm" else None})
-    session = Session(run, planner=chosen, approve=approve, show_progress=show_progress)
+    session = Session(run, planner=chosen, approve=approve, show_progress=show_progress, executor=executor)
     return run, session.ask(goal)
 
 
 def resume_run(run_id: str, *, out: str | Path | None = None, decision: dict[str, Any] | None = None,
-               show_progress: bool = False) -> tuple[RunDir, dict[str, Any]]:
+               show_progress: bool = False, executor: Any = None) -> tuple[RunDir, dict[str, Any]]:
     run = open_run(run_id, out=out)
-    session = Session(run, show_progress=show_progress)
+    session = Session(run, show_progress=show_progress, executor=executor)
     return run, session.resume(decision)

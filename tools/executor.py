@@ -52,7 +52,8 @@ class LocalExecutor:
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
         items = list(items)
-        if self.workers == 1 or len(items) <= 1:
+        # a daemonic process (e.g. a Dask worker running a batch goal) may not start children: run in-process
+        if self.workers == 1 or len(items) <= 1 or mp.current_process().daemon:
             yield from map(fn, items)
             return
         if self._pool is None:

@@ -20,7 +20,7 @@ from hepilot.models.taggers.architectures import ARCHITECTURES
 from hepilot.models.taggers.experiment import (TaggerData, TaggerRun, load_tagger_data, run_bdt, run_neural,
                                                sample_processes, split_for)
 from hepilot.tools import plotting
-from hepilot.tools.base import ToolResult, current_context, output_dir, progress, tool
+from hepilot.tools.base import ToolContext, ToolResult, current_context, output_dir, progress, tool, use_context
 from hepilot.tools.executor import get_executor
 
 __all__ = ["TrainTaggerInput", "TrainTaggerResult", "train_tagger", "CompareTaggersInput", "CompareTaggersResult",
@@ -203,6 +203,21 @@ def _markdown(runs: list[TaggerRun], n_bkg: int) -> str:
     return "\n".join(lines)
 
 
+def _run_classifier(name: str, inp: CompareTaggersInput, data: TaggerData, split) -> TaggerRun:
+    if name == "bdt":
+        return run_bdt(data, split, seed=inp.seed, n_boot=inp.n_boot)
+    return _train(name, inp, data, split, n_boot=inp.n_boot)
+
+
+def _compare_task(task: tuple[str, dict[str, Any], str]) -> TaggerRun:
+    """One classifier of compare_taggers in another process: it reloads the sample and the same split."""
+    name, args, cache_dir = task
+    inp = CompareTaggersInput.model_validate(args)
+    with use_context(ToolContext(cache_dir=Path(cache_dir))):
+        data = _load(inp)
+        return _run_classifier(name, inp, data, _split(inp, data))
+
+
 @tool(checks=[every_auc_above_random, no_train_test_overlap, auc_above_bdt], category="taggers")
 def compare_taggers(inp: CompareTaggersInput) -> CompareTaggersResult:
     """Train several taggers on the same split of one sample and tabulate them side by side with ROC curves.
@@ -214,12 +229,13 @@ def compare_taggers(inp: CompareTaggersInput) -> CompareTaggersResult:
     """
     data = _load(inp)
     split = _split(inp, data)
-    runs: list[TaggerRun] = []
-    for name in inp.architectures:
-        if name == "bdt":
-            runs.append(run_bdt(data, split, seed=inp.seed, n_boot=inp.n_boot))
-        else:
-            runs.append(_train(name, inp, data, split, n_boot=inp.n_boot))
+    ctx = current_context()
+    if ctx.executor is not None and len(inp.architectures) > 1:
+        # one training per task on the configured executor (a local pool or a Dask cluster)
+        tasks = [(name, inp.model_dump(mode="json"), str(ctx.cache_dir)) for name in inp.architectures]
+        runs = list(ctx.executor.map(_compare_task, tasks))
+    else:
+        runs = [_run_classifier(name, inp, data, split) for name in inp.architectures]
     bdt = next((r for r in runs if r.name == "bdt"), None)
     out = output_dir()
     np.savez(out / "scores.npz", y=runs[0].y_test, **{r.name: r.scores for r in runs})

@@ -40,6 +40,21 @@ def test_compare_bdt_and_particlenet_on_pythia_jets(tiny_jets):
     assert Path(r.artifacts["roc"]).is_file() and "| particlenet |" in Path(r.artifacts["table"]).read_text()
 
 
+def test_compare_on_an_executor_matches_in_process(tiny_jets, tmp_path):
+    from hepilot.tools.base import ToolContext, execute
+    from hepilot.tools.executor import LocalExecutor
+
+    args = {"sample": tiny_jets.path, "architectures": ["bdt", "cnn"], "epochs": 2, "preset": "ci", "n_boot": 20}
+    here = execute("compare_taggers", args, ctx=ToolContext(cache_dir=tmp_path / "a")).result
+    pool = LocalExecutor(2)
+    try:
+        there = execute("compare_taggers", args, ctx=ToolContext(cache_dir=tmp_path / "b", executor=pool)).result
+    finally:
+        pool.close()
+    # same seeded split and training in worker processes: identical test-set AUCs
+    assert [(r["name"], r["auc"]) for r in there.table] == [(r["name"], r["auc"]) for r in here.table]
+
+
 def test_train_tagger_reports_and_checkpoints(tiny_jets):
     r = call_tool("train_tagger", sample=tiny_jets.path, architecture="lorentznet", epochs=2, preset="ci",
                   n_particles=24, baseline=False)
