@@ -36,6 +36,7 @@ import awkward as ak
 import numpy as np
 
 from hepilot.models import physics
+from hepilot.models.events._pythia import final_state, new_pythia
 from hepilot.models.events.detector import get_detector
 from hepilot.models.events.generation import chunk_seed
 from hepilot.models.events.samples import SampleError
@@ -207,27 +208,12 @@ def _reconstruct_batch(prt: ak.Array, reco: ak.Array, cfg: EventObjectConfig, rn
     return out, kept
 
 
-def _charges(pids: np.ndarray, particle_data, cache: dict[int, float]) -> np.ndarray:
-    out = np.empty(len(pids), dtype=np.float64)
-    for u in np.unique(pids):
-        if int(u) not in cache:
-            cache[int(u)] = float(particle_data.charge(int(u)))
-        out[pids == u] = cache[int(u)]
-    return out
-
-
 def generate_event_chunk(cfg: EventObjectConfig, process: str, chunk: int, n_events: int) -> dict[str, Any]:
     """`n_events` selected events of one process for chunk `chunk` (deterministic in its seed)."""
     import fastjet
-    import pythia8mc
 
     seed = chunk_seed(cfg.seed, process, chunk)
-    pythia = pythia8mc.Pythia("", False)
-    for line in cfg.pythia_lines(process, seed):
-        if not pythia.readString(line):
-            raise ValueError(f"Pythia rejected the setting {line!r}")
-    if not pythia.init():
-        raise RuntimeError(f"Pythia initialisation failed for {process}")
+    pythia = new_pythia(cfg.pythia_lines(process, seed))
     detector = get_detector(cfg.detector)
     rng = np.random.default_rng(seed)
     jetdef = fastjet.JetDefinition(fastjet.antikt_algorithm, cfg.jet_r)
@@ -239,10 +225,7 @@ def generate_event_chunk(cfg: EventObjectConfig, process: str, chunk: int, n_eve
         if n_generated > 200 * n_events:
             raise RuntimeError(f"{process}: only {len(objects)} of {n_generated} events pass the selection")
         prt = pythia.nextBatch(100).prt
-        fs = prt[prt.status > 0]
-        pids = ak.to_numpy(ak.flatten(fs.id))
-        charge = ak.unflatten(_charges(pids, pythia.particleData, cache), ak.num(fs.id))
-        gen = ak.zip({"px": fs.p.px, "py": fs.p.py, "pz": fs.p.pz, "e": fs.p.e, "pid": fs.id, "charge": charge})
+        gen = final_state(prt, pythia, cache)
         objs, kept = _reconstruct_batch(prt, detector.apply(gen, rng=rng), cfg, rng, jetdef)
         take = min(len(objs), n_events - len(objects))
         objects += objs[:take]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import awkward as ak
 import numpy as np
 
+from hepilot.models.events._pythia import new_pythia
 from hepilot.models.physics import cos_theta
 
 __all__ = ["DimuonSample", "AngularDistribution", "ShapeFit", "qed_settings", "generate_dimuon",
@@ -88,8 +89,6 @@ def qed_settings(sqrt_s: float, *, seed: int, alpha_em_running: bool = True) -> 
 def generate_dimuon(*, n_events: int, sqrt_s: float = 10.0, seed: int = 1, alpha_em_running: bool = True,
                     batch: int = 50_000) -> DimuonSample:
     """Generate n_events e+e- -> mu+mu- events; raise ValueError for unphysical settings."""
-    import pythia8mc
-
     if not 1 <= n_events <= 50_000_000:
         raise ValueError(f"n_events must be between 1 and 5e7, got {n_events}")
     if not 2.0 <= sqrt_s <= 40.0:
@@ -97,12 +96,7 @@ def generate_dimuon(*, n_events: int, sqrt_s: float = 10.0, seed: int = 1, alpha
     if not 1 <= seed <= 900_000_000:
         raise ValueError(f"seed must be between 1 and 900000000 (Pythia's range), got {seed}")
     settings = qed_settings(sqrt_s, seed=seed, alpha_em_running=alpha_em_running)
-    pythia = pythia8mc.Pythia("", False)
-    for line in settings:
-        if not pythia.readString(line):
-            raise RuntimeError(f"Pythia rejected the setting {line!r}")
-    if not pythia.init():
-        raise RuntimeError("Pythia initialisation failed for e+e- -> mu+mu- (see PYTHIA.md for the recipe)")
+    pythia = new_pythia(settings)
     chunks = []
     done = 0
     while done < n_events:

@@ -28,7 +28,6 @@ def _broken(inp, res):
     raise RuntimeError("bug in a check")
 
 
-@tool(checks=[_positive, _broken], category="test")
 def _count_events(inp: _In) -> _Out:
     """Count events (a test tool)."""
     (output_dir() / "counts.txt").write_text(str(inp.n_events))
@@ -38,7 +37,9 @@ def _count_events(inp: _In) -> _Out:
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _unregister_test_tool():
+def _test_tool():
+    """Register the test tool only while this module runs (other tests list the real registry)."""
+    tool(checks=[_positive, _broken], category="test")(_count_events)
     yield
     REGISTRY.pop("_count_events", None)
 

@@ -131,6 +131,7 @@ class GuidedSymbolicSearch:
                         new_props.append(c)
             n_props = len(self.candidates_) - n_before
             if self._exact(problem):
+                self._abstract(proposers, problem, rnd, tried)
                 self.history_.append({"round": rnd, "proposals": n_props, "gp": 0, "stopped": "exact fit"})
                 break
             gp_time = max(1.0, round_end - time.perf_counter())
@@ -143,10 +144,7 @@ class GuidedSymbolicSearch:
                 c = self._add(problem.evaluate(text, origin=f"gp:round{rnd}", parents=parents,
                                                refit=problem.sigma is not None), rnd)
                 n_gp += c is not None
-            state = self._state(problem, rnd, tried)
-            for proposer in proposers:
-                for text, template, loss in proposer.abstract(state):
-                    self.concepts_.add(text, template=template, loss=loss, source=proposer.name, round=rnd)
+            self._abstract(proposers, problem, rnd, tried)
             self.history_.append({"round": rnd, "proposals": n_props, "gp": n_gp,
                                   "injected": out.stats.get("injected"), "seconds": time.perf_counter() - t0,
                                   "best_loss": min(c.loss for c in self.candidates_)})
@@ -168,6 +166,13 @@ class GuidedSymbolicSearch:
         self.proposer_stats_ = {p.name: {k: getattr(p, k) for k in ("calls", "errors", "last_error")
                                          if hasattr(p, k)} for p in proposers}
         return self
+
+    def _abstract(self, proposers: list, problem: Problem, rnd: int, tried: set[str]) -> None:
+        """Concept abstraction: every proposer summarises the current front into the concept library."""
+        state = self._state(problem, rnd, tried)
+        for proposer in proposers:
+            for text, template, loss in proposer.abstract(state):
+                self.concepts_.add(text, template=template, loss=loss, source=proposer.name, round=rnd)
 
     def _state(self, problem: Problem, rnd: int, tried: set[str]) -> SearchState:
         return SearchState(problem.X, problem.y, problem.names, problem.symbols, pareto_front(self.candidates_),

@@ -1,0 +1,1 @@
+"""hepilot.models.stats"""

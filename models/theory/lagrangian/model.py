@@ -1,0 +1,178 @@
+"""The Lagrangian transformer: a BART encoder-decoder from field content to Lagrangian tokens.
+
+After arXiv:2501.09729 (Koay, Enberg, Moretti, Camargo-Molina, "Generating particle physics
+Lagrangians with transformers"): BART trained from scratch on (field content -> Lagrangian) pairs
+with a tiny word-level vocabulary. The paper's model is BART-large sized (~3.57e8 parameters,
+d_model 1024, 12 + 12 layers); `LagrangianBartConfig()` keeps that layout as its default. For CPU
+training we use `LagrangianBartConfig.cpu()` (d_model 128, 2 + 3 layers, ~1.5M parameters, fp32 weights
+~6 MB: the shared 2-core machine trained ~200 target tokens/s for a 7M model), the compact output grammar of tokens.py (fields referenced by input position, implicit
+object IDs: ~3x shorter targets than the paper's) and canonical term order, so one target per input.
+Decoding is beam search; `LagrangianTransformer.predict` returns the beams for the validator to choose.
+By default the search is constrained to the content (`ContentConstraint`): field tokens F<k> only for
+fields that exist, and gauge kinetic terms only for gauge groups some field is charged under — facts
+of the input, not of the answer; everything else (terms, contractions, h.c.) is the model's.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, fields as dc_fields
+from pathlib import Path
+
+import torch
+
+from hepilot.models.theory.lagrangian.fields import Field, canonical_order
+from hepilot.models.theory.lagrangian.generator import gauge_groups
+from hepilot.models.theory.lagrangian.tokenizer import build_tokenizer, load_tokenizer
+from hepilot.models.theory.lagrangian.tokens import MAX_FIELDS, encode_fields
+
+__all__ = ["LagrangianBartConfig", "build_model", "LagrangianTransformer", "ContentConstraint", "WEIGHTS_DIR"]
+
+log = logging.getLogger(__name__)
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+# tied to model.shared.weight; safetensors stores the shared tensor once
+_TIED = ("model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight", "lm_head.weight")
+
+
+@dataclass(frozen=True)
+class LagrangianBartConfig:
+    """BART sizes. Defaults: the paper's BART-large layout; `cpu()` and `small()` are our presets."""
+
+    d_model: int = 1024
+    encoder_layers: int = 12
+    decoder_layers: int = 12
+    attention_heads: int = 16
+    ffn_dim: int = 4096
+    dropout: float = 0.1
+    max_source_tokens: int = 1024
+    max_target_tokens: int = 2048
+
+    @classmethod
+    def cpu(cls) -> LagrangianBartConfig:
+        """~1.5M parameters (d_model 128, 2 + 3 layers): hours, not days, on a shared 2-core CPU."""
+        return cls(d_model=128, encoder_layers=2, decoder_layers=3, attention_heads=4, ffn_dim=512, dropout=0.1,
+                   max_source_tokens=192, max_target_tokens=1024)
+
+    @classmethod
+    def small(cls) -> LagrangianBartConfig:
+        """A toy size for tests."""
+        return cls(d_model=32, encoder_layers=1, decoder_layers=1, attention_heads=2, ffn_dim=64, dropout=0.0,
+                   max_source_tokens=192, max_target_tokens=512)
+
+
+def build_model(config: LagrangianBartConfig, *, seed: int = 0):
+    """A randomly initialised BartForConditionalGeneration for the grammar vocabulary."""
+    from transformers import BartConfig, BartForConditionalGeneration
+
+    tok = build_tokenizer()
+    torch.manual_seed(seed)
+    bart = BartConfig(
+        vocab_size=len(tok), d_model=config.d_model, encoder_layers=config.encoder_layers,
+        decoder_layers=config.decoder_layers, encoder_attention_heads=config.attention_heads,
+        decoder_attention_heads=config.attention_heads, encoder_ffn_dim=config.ffn_dim,
+        decoder_ffn_dim=config.ffn_dim, dropout=config.dropout, attention_dropout=0.0, activation_dropout=0.0,
+        max_position_embeddings=max(config.max_source_tokens, config.max_target_tokens),
+        pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+        decoder_start_token_id=tok.bos_token_id, forced_eos_token_id=tok.eos_token_id,
+        scale_embedding=True, tie_word_embeddings=True,
+    )
+    return BartForConditionalGeneration(bart)
+
+
+class ContentConstraint:
+    """Logits processor: forbid F<k> beyond the content and field strengths of gauge groups nobody feels."""
+
+    def __init__(self, tokenizer, fields: tuple[Field, ...]):
+        ids = tokenizer.convert_tokens_to_ids
+        self.banned_fields = [ids(f"F{k}") for k in range(len(fields), MAX_FIELDS)]
+        present = set(gauge_groups(fields))
+        self.banned_groups = [ids(g) for g in ("SU3", "SU2", "U1") if g not in present]
+        self.commutators = {ids("COMMUTATOR_A"), ids("COMMUTATOR_B")}
+        self.derivative = ids("DERIVATIVE")
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        scores[:, self.banned_fields] = -float("inf")
+        if self.banned_groups and input_ids.shape[1] >= 2:
+            after = (input_ids[:, -1] == self.derivative) & torch.isin(
+                input_ids[:, -2], torch.tensor(sorted(self.commutators)))
+            if after.any():
+                rows = after.nonzero().squeeze(1)
+                scores[rows.unsqueeze(1), torch.tensor(self.banned_groups)] = -float("inf")
+        return scores
+
+
+class LagrangianTransformer:
+    """Field content -> Lagrangian token beams with a trained BART (sklearn-style: load, then predict)."""
+
+    def __init__(self, *, config: LagrangianBartConfig | None = None, num_beams: int = 4, seed: int = 0):
+        self.config = config
+        self.num_beams = num_beams
+        self.seed = seed
+
+    @classmethod
+    def load(cls, folder: Path = WEIGHTS_DIR, *, num_beams: int = 4) -> LagrangianTransformer:
+        """Load weights (model.safetensors), config and tokenizer from a folder written by `save`."""
+        from safetensors.torch import load_file
+
+        folder = Path(folder)
+        meta = json.loads((folder / "hepilot_config.json").read_text())
+        known = {f.name for f in dc_fields(LagrangianBartConfig)}
+        est = cls(config=LagrangianBartConfig(**{k: v for k, v in meta["config"].items() if k in known}),
+                  num_beams=num_beams)
+        est.model_ = build_model(est.config)
+        missing, unexpected = est.model_.load_state_dict(load_file(str(folder / "model.safetensors")), strict=False)
+        if unexpected or set(missing) - set(_TIED):
+            raise ValueError(f"{folder}: weights do not fit the config (missing {missing}, unexpected {unexpected})")
+        est.model_.eval()
+        est.tokenizer_ = load_tokenizer(folder)
+        est.meta_ = meta
+        return est
+
+    def save(self, folder: Path, *, extra: dict | None = None) -> Path:
+        """Write model.safetensors (fp32), the tokenizer and hepilot_config.json into `folder`."""
+        from safetensors.torch import save_file
+
+        self._check_fitted()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {k: v.contiguous() for k, v in self.model_.state_dict().items() if k not in _TIED}
+        save_file(state, str(folder / "model.safetensors"))
+        self.tokenizer_.save_pretrained(str(folder))
+        meta = {"config": asdict(self.config), **(extra or {})}
+        (folder / "hepilot_config.json").write_text(json.dumps(meta, indent=1))
+        return folder
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise RuntimeError("LagrangianTransformer is not trained or loaded: call load() or train first")
+
+    @torch.no_grad()
+    def predict(self, fields: tuple[Field, ...] | list[Field], *, num_beams: int | None = None,
+                num_return: int | None = None, max_new_tokens: int | None = None,
+                constrained: bool = True) -> list[list[str]]:
+        """Beam-search decode a field content; returns up to `num_return` token lists, best first.
+
+        `constrained` applies ContentConstraint (see the module docstring)."""
+        from transformers import LogitsProcessorList
+
+        self._check_fitted()
+        beams = num_beams or self.num_beams
+        fields = canonical_order(fields)
+        src = " ".join(encode_fields(fields))
+        processors = LogitsProcessorList([ContentConstraint(self.tokenizer_, fields)] if constrained else [])
+        enc = self.tokenizer_(src, return_tensors="pt", truncation=True, max_length=self.config.max_source_tokens)
+        out = self.model_.generate(
+            input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], num_beams=beams,
+            num_return_sequences=min(num_return or beams, beams), do_sample=False,
+            **({"early_stopping": True} if beams > 1 else {}),
+            max_new_tokens=max_new_tokens or self.config.max_target_tokens - 2, length_penalty=1.0,
+            logits_processor=processors,
+        )
+        return [self.tokenizer_.convert_ids_to_tokens(self._strip(seq)) for seq in out]
+
+    def _strip(self, seq: torch.Tensor) -> list[int]:
+        special = {self.tokenizer_.pad_token_id, self.tokenizer_.bos_token_id, self.tokenizer_.eos_token_id}
+        ids = seq.tolist()
+        if self.tokenizer_.eos_token_id in ids[1:]:
+            ids = ids[: ids.index(self.tokenizer_.eos_token_id, 1)]
+        return [i for i in ids if i not in special]

@@ -1,0 +1,60 @@
+"""The BART model: save/load round trip, training with checkpoint + resume, and the shipped weights."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from hepilot.models.theory.lagrangian.dataset import write_dataset, SamplerConfig
+from hepilot.models.theory.lagrangian.fields import parse_fields
+from hepilot.models.theory.lagrangian.model import WEIGHTS_DIR, LagrangianBartConfig, LagrangianTransformer, build_model
+from hepilot.models.theory.lagrangian.tokenizer import build_tokenizer
+from hepilot.models.theory.lagrangian.train import export, train
+from hepilot.models.theory.lagrangian.validator import validate
+
+
+def test_save_and_load_round_trip(tmp_path):
+    est = LagrangianTransformer(config=LagrangianBartConfig.small(), num_beams=2)
+    est.model_ = build_model(est.config, seed=1).eval()
+    est.tokenizer_ = build_tokenizer()
+    est.save(tmp_path / "w")
+    back = LagrangianTransformer.load(tmp_path / "w", num_beams=2)
+    for k, v in est.model_.state_dict().items():
+        assert torch.equal(v, back.model_.state_dict()[k]), k
+    fields = parse_fields("H(1,2,1/2) scalar")
+    assert est.predict(fields, max_new_tokens=12) == back.predict(fields, max_new_tokens=12)
+
+
+def test_predict_requires_a_model():
+    with pytest.raises(RuntimeError, match="not trained or loaded"):
+        LagrangianTransformer().predict(parse_fields("H(1,2,1/2) scalar"))
+
+
+def test_training_checkpoints_and_resumes(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    cfg = SamplerConfig(max_fields=2, max_target_tokens=80)
+    write_dataset(data / "test_id.jsonl", 4, seed=1, cfg=cfg)
+    write_dataset(data / "train.jsonl", 24, seed=3, cfg=cfg)
+    run = train(data, tmp_path / "run", preset="small", epochs=1, batch_tokens=512, log_every=1)
+    first = torch.load(run / "checkpoint.pt", weights_only=False)["state"]
+    assert first["step"] >= 2 and first["epoch"] == 0
+    train(data, tmp_path / "run", preset="small", epochs=2, batch_tokens=512, log_every=1)
+    second = torch.load(run / "checkpoint.pt", weights_only=False)["state"]
+    assert second["step"] == 2 * first["step"]  # continued from the checkpoint, not restarted
+    assert any("heldout_token_accuracy" in h for h in second["history"])
+    out = export(run, tmp_path / "weights")
+    meta = json.loads((out / "hepilot_config.json").read_text())
+    assert meta["training"]["steps"] == second["step"]
+    assert LagrangianTransformer.load(out).config == LagrangianBartConfig.small()
+
+
+@pytest.mark.skipif(not (WEIGHTS_DIR / "model.safetensors").is_file(), reason="no shipped weights")
+def test_shipped_weights_decode_the_higgs_lagrangian():
+    model = LagrangianTransformer.load(num_beams=2)
+    assert (WEIGHTS_DIR / "model.safetensors").stat().st_size < 50 * 2**20
+    fields = parse_fields("H(1,2,1/2) scalar")
+    beams = model.predict(fields, num_beams=2, max_new_tokens=80)
+    verdicts = [validate(fields, b) for b in beams]
+    assert any(v.accepted for v in verdicts), [v.summary() for v in verdicts]
