@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["PlanStep", "Plan", "resolve_refs", "references", "UnresolvedReference"]
+__all__ = ["PlanStep", "Plan", "resolve_refs", "references", "field_at", "UnresolvedReference"]
 
 _REF = re.compile(r"^\$(?:(last):)?([A-Za-z_][\w-]*)\.([\w.]+)$")
 
@@ -61,7 +61,10 @@ def references(value: Any) -> list[str]:
     return out
 
 
-def _get_field(result: dict[str, Any], dotted: str, ref: str) -> Any:
+def field_at(result: dict[str, Any], dotted: str, ref: str = "") -> Any:
+    """The value at a dotted path ("rejection.0", "auc") in a result; UnresolvedReference names the
+    missing part and the fields that are there."""
+    ref = ref or dotted
     cur: Any = result
     for part in dotted.split("."):
         if isinstance(cur, dict) and part in cur:
@@ -85,11 +88,11 @@ def resolve_refs(value: Any, results: dict[str, dict[str, Any]], history: list[d
         if last:
             for rec in reversed(history or []):
                 if rec.get("tool") == name and rec.get("result") is not None:
-                    return _get_field(rec["result"], dotted, value)
+                    return field_at(rec["result"], dotted, value)
             raise UnresolvedReference(f"{value}: no earlier result of tool {name!r} in this conversation")
         if name not in results:
             raise UnresolvedReference(f"{value}: step {name!r} has no result (steps done: {', '.join(results) or 'none'})")
-        return _get_field(results[name], dotted, value)
+        return field_at(results[name], dotted, value)
     if isinstance(value, dict):
         return {k: resolve_refs(v, results, history) for k, v in value.items()}
     if isinstance(value, list):

@@ -28,6 +28,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hepilot.agent.plan import UnresolvedReference, field_at
+
 __all__ = ["AnswerCheck", "Expect", "AgentCase", "ToolCase", "Suite", "load_suites", "arg_matches", "lookup"]
 
 
@@ -130,15 +132,11 @@ def load_suites() -> dict[str, Suite]:
 
 
 def lookup(result: dict[str, Any], dotted: str) -> Any:
-    cur: Any = result
-    for part in dotted.split("."):
-        if isinstance(cur, dict) and part in cur:
-            cur = cur[part]
-        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            return None
-    return cur
+    """The value at a dotted path in a result, None when it is not there."""
+    try:
+        return field_at(result, dotted)
+    except UnresolvedReference:
+        return None
 
 
 def arg_matches(value: Any, want: Any) -> bool:

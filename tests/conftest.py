@@ -130,6 +130,17 @@ def openai_server():
         s.close()
 
 
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Small networks: one torch thread avoids oversubscribing the shared 2-core CPU (and is deterministic)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 # A tiny top/QCD sample shared by the jet, BDT and agent tests: the same arguments everywhere,
 # so the content-addressed cache generates it once per test session.
 TINY_JETS = {"processes": ["top", "qcd"], "n_jets": 120, "seed": 11}

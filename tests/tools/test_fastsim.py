@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from hepilot.errors import ToolInputError
 from hepilot.evals.checks.fastsim import (fastsim_classifier_auc, fastsim_finite, fastsim_physical_ranges,
@@ -17,13 +16,7 @@ from hepilot.tools.base import ToolContext, execute
 from hepilot.tools.fastsim import FastsimGanResult, read_ccqe_events
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small networks: one thread avoids oversubscribing the (shared) CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

@@ -4,19 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
 from hepilot.errors import ToolInputError
 from hepilot.tools.base import call_tool, execute
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny networks: one thread avoids oversubscribing the shared CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _checks(result) -> dict[str, list[bool]]:

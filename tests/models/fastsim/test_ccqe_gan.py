@@ -3,19 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from hepilot.models.events.ccqe import MUON_MASS, CCQEGenerator
 from hepilot.models.fastsim.ccqe_gan import CCQEGAN, CCQEGANConfig, from_latent_space, to_latent_space
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small networks: one thread avoids oversubscribing the (shared) CPU; deterministic too."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

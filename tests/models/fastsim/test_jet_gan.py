@@ -9,14 +9,7 @@ from hepilot.models.fastsim.epic_gan import EPiCConfig, EPiCDiscriminator, EPiCG
 from hepilot.models.fastsim.jet_clouds import JetClouds
 from hepilot.models.fastsim.jet_gan import JetGAN
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small networks: one thread avoids oversubscribing the (shared) CPU; deterministic too."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def toy_clouds(n: int, *, seed: int) -> JetClouds:

@@ -42,11 +42,7 @@ def synthetic_jets():
 
 
 @pytest.fixture(autouse=True)
-def _seed_and_one_thread():
+def _seed_and_one_thread(one_torch_thread):
     """Fixed seeds; one torch thread (tiny networks, and two threads on a shared CPU spin against each other)."""
     torch.manual_seed(0)
     np.random.seed(0)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
