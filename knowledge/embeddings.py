@@ -59,8 +59,24 @@ def embed(texts: Sequence[str] | str, *, batch_size: int = 64) -> np.ndarray:
             torch.set_num_threads(1)
         try:
             with torch.inference_mode():
-                vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                                       convert_to_numpy=True, show_progress_bar=False)
+                if len(texts) <= _FEW:
+                    vectors = _encode_direct(model, texts)
+                else:
+                    vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                           convert_to_numpy=True, show_progress_bar=False)
         finally:
             torch.set_num_threads(threads)
     return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _encode_direct(model: Any, texts: list[str]) -> np.ndarray:
+    """The same vectors as `model.encode` (mean pooling over tokens, L2 norm) without its batching
+    machinery, which costs as much as the forward pass for a single query (~16 vs ~33 ms measured)."""
+    import torch
+
+    encoded = model.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
+                              max_length=model.max_seq_length)
+    tokens = model[0].auto_model(**encoded).last_hidden_state
+    mask = encoded["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+    pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=-1).numpy()

@@ -18,3 +18,13 @@ def test_embed_shapes_normalisation_and_semantics():
     np.testing.assert_allclose(single[0], vecs[0], atol=1e-5)  # same vector alone or in a batch
     assert embed([]).shape == (0, EMBEDDING_DIM)
     assert get_model() is get_model()  # loaded once per process
+
+
+def test_the_query_path_gives_the_index_path_vectors():
+    """Up to four texts skip sentence-transformers' batching; the vectors must be the ones it gives
+    (padding of unequal lengths masked out of the mean pooling)."""
+    texts = ["CMS ECAL stochastic term", "a much longer question about H -> gamma gamma at 240 GeV at the CEPC"]
+    reference = get_model().encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    np.testing.assert_allclose(embed(texts), reference, atol=1e-5)
+    many = embed(texts * 3)  # more than four: the batched path
+    np.testing.assert_allclose(many[:2], reference, atol=1e-5)
