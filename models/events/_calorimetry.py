@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaincc
 
-__all__ = ["merge_cells", "leak_fraction", "LEAKAGE_WEIGHT", "EM_CRITICAL_ENERGY", "EM_PROFILE_B", "HAD_PROFILE_B"]
+__all__ = ["merge_cells", "shares_cell", "leak_fraction", "LEAKAGE_WEIGHT", "EM_CRITICAL_ENERGY", "EM_PROFILE_B", "HAD_PROFILE_B"]
 
 EM_CRITICAL_ENERGY = 0.0096  # GeV, critical energy of PbWO4 (PDG); Pb 7.4 MeV, W 8.0 MeV are close
 EM_PROFILE_B = 0.5  # PDG: b ~ 0.5 for the longitudinal profile of EM cascades
@@ -68,3 +68,15 @@ def merge_cells(ev_idx: np.ndarray, eta: np.ndarray, phi: np.ndarray, weights: d
     c = np.bincount(inv, weights=e * np.cos(phi), minlength=n)
     s = np.bincount(inv, weights=e * np.sin(phi), minlength=n)
     return uniq[:, 0], w_eta, np.arctan2(s, c), inv, sums
+
+
+def shares_cell(ev_idx: np.ndarray, eta: np.ndarray, phi: np.ndarray, source: np.ndarray,
+                cell_eta: float, cell_phi: float) -> np.ndarray:
+    """Per deposit: whether its (event, eta cell, phi cell) also holds a deposit flagged `source` (other than itself)."""
+    ieta = np.floor(eta / cell_eta).astype(np.int64)
+    n_phi = max(int(round(2 * np.pi / cell_phi)), 1)
+    iphi = np.floor((phi + np.pi) / (2 * np.pi) * n_phi).astype(np.int64) % n_phi
+    _, inv = np.unique(np.stack([ev_idx, ieta, iphi], axis=1), axis=0, return_inverse=True)
+    inv = inv.ravel()
+    n_source = np.bincount(inv, weights=source.astype(float), minlength=int(inv.max(initial=-1)) + 1)
+    return n_source[inv] - source > 0

@@ -23,6 +23,13 @@ seen from the calorimeter radius) merge into one cluster (energy sum, energy-wei
 two photons of a pi0 merge the same way. The cell size sets the angular resolution (cell / sqrt(12)).
 Shower merging (`shower_merging`): charged-hadron showers share HCAL clusters with neutral hadrons
 and the neutral energy is recovered as the calorimeter excess over the tracks (particle flow).
+Photon confusion (`photon_confusion`): a hadron starts its shower in the ECAL (1.1-1.2 lambda deep in
+ATLAS and CMS), so a photon inside the same ECAL cluster (cell or Moliere radius, whichever is larger)
+cannot be told apart from it: the photon joins the hadron's HCAL cluster and, under particle flow,
+survives only in the calorimeter excess over the tracks. Imaging calorimeters (CEPC) separate the
+two by their longitudinal and lateral topology (PandoraPFA, arXiv:0907.3577) and keep it off.
+Tracks above `track_pt_max` are not used for charged hadrons, which are then measured by the
+calorimeters (ATLAS particle flow uses tracks with pT < 40 GeV only, arXiv:1703.10485).
 Electrons combine the track and the ECAL measurement with inverse-variance weights. Neutrinos and
 other invisible particles are removed.
 """
@@ -34,7 +41,7 @@ import awkward as ak
 import numpy as np
 
 from hepilot.models import physics
-from hepilot.models.events._calorimetry import LEAKAGE_WEIGHT, leak_fraction, merge_cells
+from hepilot.models.events._calorimetry import LEAKAGE_WEIGHT, leak_fraction, merge_cells, shares_cell
 
 __all__ = [
     "TrackerConfig",
@@ -170,6 +177,8 @@ class DetectorConfig:
     muon: MuonSystemConfig | None = None
     smear: bool = True
     shower_merging: bool = True
+    track_pt_max: float | None = None  # GeV; charged hadrons above are measured by the calorimeters (None: all tracked)
+    photon_confusion: bool = False  # photons sharing an ECAL cluster with a hadron join its hadronic cluster
     magnet_outside_calorimeters: bool = True  # CMS/CEPC-like coil around the HCAL; ATLAS: inside the ECAL
     source: str = ""
 
@@ -204,7 +213,7 @@ class DetectorConfig:
 #        muon spectrometer 0.5 T over 5.2 m with a 47 um sagitta error: 4% at 100 GeV and 10% at
 #        1 TeV standalone (design, arXiv:1109.6933); LAr ECAL 10%/sqrt(E) (+) 0.7%, cells 0.025 x 0.0245,
 #        R = 1.5 m, 24 X0; Tile HCAL 50%/sqrt(E) (+) 3%, 0.1 x 0.1, R = 2.28 m, 7.4 lambda.
-#        ATLAS Collaboration, JINST 3 (2008) S08003.
+#        ATLAS Collaboration, JINST 3 (2008) S08003. Particle flow with tracks below 40 GeV only (arXiv:1703.10485).
 # CMS:   3.8 T tracker with effective 32 um hits and 0.44 X0 so that sigma(pT)/pT = 0.015% pT (+) 0.7%
 #        (1% at 50 GeV, 7.5% at 500 GeV: the card's cosmic-muon points, 2008 alignment; the muon
 #        system is not modelled); PbWO4 ECAL 2.8%/sqrt(E) (+) 12%/E (+) 0.3%, 0.0174 x 0.0174, R = 1.29 m,
@@ -229,7 +238,9 @@ DETECTOR_PRESETS: dict[str, DetectorConfig] = {
         hcal=CalorimeterConfig(0.50, 1.0, 0.03, 0.1, 0.1, 4.9, 0.5, 7.4, shower="hadronic", inner_radius=2.28,
                                shower_width=0.1, unit_length=0.266, layers=3, reference_depth=7.4),
         magnet_outside_calorimeters=False,
-        source="ATLAS, JINST 3 (2008) S08003",
+        track_pt_max=40.0,
+        photon_confusion=True,
+        source="ATLAS, JINST 3 (2008) S08003; particle flow arXiv:1703.10485",
     ),
     "cms": DetectorConfig(
         name="cms",
@@ -240,6 +251,7 @@ DETECTOR_PRESETS: dict[str, DetectorConfig] = {
                                reference_depth=25.8),
         hcal=CalorimeterConfig(0.847, 1.0, 0.074, 0.087, 0.087, 5.0, 0.5, 5.8, shower="hadronic", inner_radius=1.77,
                                shower_width=0.1, unit_length=0.203, layers=1, reference_depth=5.8),
+        photon_confusion=True,
         source="CMS, JINST 3 (2008) S08004",
     ),
     "cepc": DetectorConfig(
@@ -297,6 +309,8 @@ class Detector:
         charged = (flat["charge"] != 0) & visible
         tracked = charged & (np.abs(eta) < cfg.tracker.eta_max) & (pt > cfg.tracker.pt_min)
         tracked &= rng.random(len(pt)) < cfg.tracker.efficiency
+        if cfg.track_pt_max is not None:
+            tracked &= ~((pt > cfg.track_pt_max) & (apid != 11) & (apid != _MUON))
         out: list[dict[str, np.ndarray]] = []  # blocks of reconstructed objects
 
         # tracks: pT smeared, direction kept (tracking angles are far better than calorimeter cells)
@@ -326,9 +340,17 @@ class Detector:
         calo = visible & ~tracked & (apid != _MUON)
         is_em = np.isin(apid, _ECAL_PIDS)
         to_ecal = calo & is_em & (np.abs(eta) < cfg.ecal.eta_max)
+        confused = np.zeros(len(pt), dtype=bool)
+        if cfg.photon_confusion:  # photons inside a hadron's ECAL cluster go with the hadron (module doc)
+            hadron = visible & ~is_em & (apid != _MUON) & (np.abs(eta) < cfg.ecal.eta_max)
+            photon = to_ecal & (apid == 22)
+            cand = photon | hadron
+            confused[cand] = shares_cell(ev[cand], eta[cand], kin["phi"][cand], hadron[cand], *cfg.ecal.cluster_size())
+            confused &= photon
+            to_ecal &= ~confused
         out.append(self._clusters(kin, to_ecal, cfg.ecal, rng, label=22))
         in_hcal = np.abs(eta) < cfg.hcal.eta_max
-        to_hcal = calo & ~is_em & in_hcal
+        to_hcal = (calo & ~is_em & in_hcal) | confused
         # charged hadrons leave their shower in the HCAL too; particle flow subtracts the track momentum
         shadow = tracked & (apid != 11) & (apid != _MUON) & in_hcal if cfg.shower_merging else np.zeros_like(tracked)
         track_e = np.zeros(len(pt))
