@@ -71,17 +71,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jets", type=int, default=400, help="jets per measurement (top, 550-650 GeV)")
     ap.add_argument("--process", default="top")
+    ap.add_argument("--repeats", type=int, default=2, help="interleaved repeats; the fastest of each is kept")
     args = ap.parse_args()
     rows = []
-    ours = {}
-    for det in ("none", "atlas"):
-        cfg = JetGenConfig(processes=(args.process,), n_jets=args.jets, detector=det, seed=7)
-        t0 = time.perf_counter()
-        out = generate_chunk(cfg, args.process, 0, args.jets)
-        ours[det] = (time.perf_counter() - t0, out["n_events"], len(out["jets"]["jet_pt"]))
+    ours: dict[str, tuple[float, int, int]] = {}
+    bare: tuple[float, int] | None = None
+    for _ in range(args.repeats):  # interleaved, so a load change on a shared machine hits every configuration
+        for det in ("none", "atlas"):
+            cfg = JetGenConfig(processes=(args.process,), n_jets=args.jets, detector=det, seed=7)
+            t0 = time.perf_counter()
+            out = generate_chunk(cfg, args.process, 0, args.jets)
+            took = (time.perf_counter() - t0, out["n_events"], len(out["jets"]["jet_pt"]))
+            ours[det] = min(ours.get(det, took), took)
+        cfg = JetGenConfig(processes=(args.process,), n_jets=args.jets, seed=7)
+        took_bare = bare_loop(cfg, args.process, ours["none"][1])
+        bare = min(bare or took_bare, took_bare)
     n_events = ours["none"][1]
-    cfg = JetGenConfig(processes=(args.process,), n_jets=args.jets, seed=7)
-    bare_s, bare_jets = bare_loop(cfg, args.process, n_events)
+    bare_s, bare_jets = bare
     bare_rate = n_events / bare_s
     rows.append(("bare Pythia + FastJet loop (same events)", n_events, bare_s, bare_rate, 1.0))
     for det, (s, n_ev, n_j) in ours.items():
@@ -99,7 +105,7 @@ def main() -> None:
     md = (f"## Event generation: generate_jets vs a bare Pythia 8 + FastJet loop\n\n"
           f"Process `{args.process}`, 14 TeV, anti-kT R = 0.8, 550 < pT < 650 GeV, |eta| < 2, {args.jets} window "
           f"jets per chunk; the bare loop runs the same seed over the same {n_events} events "
-          f"({bare_jets} window jets before truth matching).\n\n" + "\n".join(table) +
+          f"({bare_jets} window jets before truth matching); fastest of {args.repeats} interleaved repeats.\n\n" + "\n".join(table) +
           f"\n\nOverhead of the full per-event chain (ATLAS-like detector response, truth matching, constituents) "
           f"at one worker: {overhead * 100:.1f}% — {verdict} the <= 10% goal. The tool rows include process start-up, "
           f"Pythia initialisation per chunk, the ROOT file and the plot; with 2 workers the two chunks run in parallel.")

@@ -53,13 +53,8 @@ def merge_cells(ev_idx: np.ndarray, eta: np.ndarray, phi: np.ndarray, weights: d
     Returns (cell event, energy-weighted eta, energy-weighted phi, inverse index deposit -> cell,
     {name: per-cell sum of weights[name]}); weights["e"] (deposited energy) sets the centroid.
     """
-    ieta = np.floor(eta / cell_eta).astype(np.int64)
-    n_phi = max(int(round(2 * np.pi / cell_phi)), 1)
-    iphi = np.floor((phi + np.pi) / (2 * np.pi) * n_phi).astype(np.int64) % n_phi
-    key = np.stack([ev_idx, ieta, iphi], axis=1)
-    uniq, inv = np.unique(key, axis=0, return_inverse=True)
-    inv = inv.ravel()
-    n = len(uniq)
+    first, inv = _cells(ev_idx, eta, phi, cell_eta, cell_phi)
+    n = len(first)
     sums = {k: np.bincount(inv, weights=w, minlength=n) for k, w in weights.items()}
     e = weights["e"]
     e_sum = np.maximum(sums["e"], 1e-12)
@@ -67,16 +62,28 @@ def merge_cells(ev_idx: np.ndarray, eta: np.ndarray, phi: np.ndarray, weights: d
     # average phi through its cosine/sine to stay correct across the +-pi seam
     c = np.bincount(inv, weights=e * np.cos(phi), minlength=n)
     s = np.bincount(inv, weights=e * np.sin(phi), minlength=n)
-    return uniq[:, 0], w_eta, np.arctan2(s, c), inv, sums
+    return ev_idx[first], w_eta, np.arctan2(s, c), inv, sums
 
 
 def shares_cell(ev_idx: np.ndarray, eta: np.ndarray, phi: np.ndarray, source: np.ndarray,
                 cell_eta: float, cell_phi: float) -> np.ndarray:
     """Per deposit: whether its (event, eta cell, phi cell) also holds a deposit flagged `source` (other than itself)."""
+    first, inv = _cells(ev_idx, eta, phi, cell_eta, cell_phi)
+    n_source = np.bincount(inv, weights=source.astype(float), minlength=len(first))
+    return n_source[inv] - source > 0
+
+
+def _cells(ev_idx: np.ndarray, eta: np.ndarray, phi: np.ndarray, cell_eta: float,
+           cell_phi: float) -> tuple[np.ndarray, np.ndarray]:
+    """(first deposit of each distinct (event, eta cell, phi cell), inverse index deposit -> cell), cells
+    ordered by (event, eta cell, phi cell); one int64 key per deposit (a 1D unique is ~10x faster than rows)."""
     ieta = np.floor(eta / cell_eta).astype(np.int64)
     n_phi = max(int(round(2 * np.pi / cell_phi)), 1)
     iphi = np.floor((phi + np.pi) / (2 * np.pi) * n_phi).astype(np.int64) % n_phi
-    _, inv = np.unique(np.stack([ev_idx, ieta, iphi], axis=1), axis=0, return_inverse=True)
-    inv = inv.ravel()
-    n_source = np.bincount(inv, weights=source.astype(float), minlength=int(inv.max(initial=-1)) + 1)
-    return n_source[inv] - source > 0
+    if len(ieta) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    ieta -= ieta.min()
+    n_eta = int(ieta.max()) + 1
+    key = (np.asarray(ev_idx, dtype=np.int64) * n_eta + ieta) * n_phi + iphi
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    return first, inv.ravel()
