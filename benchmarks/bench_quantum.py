@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -75,6 +76,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     DOCS.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.train_sizes.split(",")]
+    load_start = os.getloadavg()[0]
 
     gen = call_tool("generate_ee_zh", n_events=args.n_events, seed=1)
     manifest = json.loads(Path(gen.manifest).read_text())
@@ -134,8 +136,9 @@ def main() -> None:
               "Shot noise (QSVM, bandwidth as tuned, small split): " + "; ".join(
                   f"{k}: AUC {v['auc']:.3f} +- {v['std']:.3f} ({v['seconds']:.0f} s, smallest kernel eigenvalue "
                   f"{v['min_eig']:.1e})" for k, v in shots.items()) + ".",
-              "", "_Timings taken on a shared, heavily loaded 2-core machine (load average ~15); re-run on a quiet "
-                  "machine for representative numbers._"]
+              "", f"_Timings taken on a shared 2-core machine (1-min load average {load_start:.1f} at the start, "
+                  f"{os.getloadavg()[0]:.1f} at the end of the run); re-run on a quiet machine for representative "
+                  "numbers._"]
     write_section("quantum", "\n".join(lines))
 
 

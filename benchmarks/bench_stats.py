@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -194,8 +195,8 @@ def nplm_physics(args) -> str:
     np.savez(out / "reference.npz", **{c: x_qcd[n_data:, i] for i, c in enumerate(cols)})
     rows = ["", "Pythia 8 QCD jets (pT 550-650 GeV, ATLAS-like response), reference "
             f"{len(x_qcd) - n_data} QCD jets; data {n_data} independent QCD jets + N_W injected W jets; N_D "
-            f"expected = {n_data} (`nplm_test`, hidden layer of 4, clipping tuned in {{9, 18, 36, 72}}, best of 3 "
-            f"initialisations, {args.physics_toys} null toys resampled from the reference; W jets: 76% within "
+            f"expected = {n_data} (`nplm_test`, hidden layer of 4, clipping tuned in {{9, 18, 36, 72}}, best of "
+            f"{args.physics_restarts} initialisations, {args.physics_toys} null toys resampled from the reference; W jets: 76% within "
             "70-100 GeV where QCD has 27%, so 50 W jets are ~3 sigma in a known-shape window):", "",
             "| features | injected W jets | t | dof | p | Z | method (c) | null KS p / tail p |",
             "|---|---|---|---|---|---|---|---|"]
@@ -205,7 +206,7 @@ def nplm_physics(args) -> str:
             np.savez(out / f"data_{n_w}.npz", **{c: data[:, i] for i, c in enumerate(cols)})
             r = call_tool("nplm_test", reference=str(out / "reference.npz"), data=str(out / f"data_{n_w}.npz"),
                           features=feats, n_toys=args.physics_toys, tune_clipping=True, weight_clipping=36.0,
-                          n_expected=float(n_data))
+                          n_expected=float(n_data), restarts=args.physics_restarts)
             rows.append(f"| {', '.join(feats)} | {n_w} | {r.t:.1f} | {r.dof} | {r.p_value:.3g} | "
                         f"{'>= ' if r.z_lower_bound else ''}{r.z:.2f} | {r.p_method} ({r.weight_clipping:g}) | "
                         f"{r.calibration['ks_pvalue']:.3f} / {r.calibration['tail_pvalue']:.2g} |")
@@ -271,19 +272,24 @@ def main() -> None:
     ap.add_argument("--null-toys", type=int, default=100)
     ap.add_argument("--signal-toys", type=int, default=30)
     ap.add_argument("--physics-toys", type=int, default=100)
+    ap.add_argument("--physics-restarts", type=int, default=3, help="initialisations per fit in the Pythia case")
     ap.add_argument("--repeats", type=int, default=100, help="H0 repeats of the two-sample test")
     ap.add_argument("--n-trials", type=int, default=20, help="Optuna trials in the power study")
     ap.add_argument("--adam-epochs", type=int, default=20_000)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO)
     DOCS.mkdir(parents=True, exist_ok=True)
-    note = ("\n\n_Timings taken on a shared, heavily loaded 2-core machine (load average ~15); re-run on a quiet "
-            "machine for representative numbers._")
+    load_start = os.getloadavg()[0]
+
+    def note() -> str:
+        return (f"\n\n_Timings taken on a shared 2-core machine (1-min load average {load_start:.1f} at the start, "
+                f"{os.getloadavg()[0]:.1f} at the end of the run); re-run on a quiet machine for representative numbers._")
+
     sections = args.sections.split(",")
     if "nplm" in sections or "nplm_toy" in sections:  # nplm_toy: the 1D toy only (no Pythia jets)
-        write_section("nplm", section_nplm(args, physics="nplm" in sections) + note)
+        write_section("nplm", section_nplm(args, physics="nplm" in sections) + note())
     if "two_sample_test" in sections:
-        write_section("two_sample_test", section_two_sample(args) + note)
+        write_section("two_sample_test", section_two_sample(args) + note())
 
 
 if __name__ == "__main__":

@@ -97,7 +97,10 @@ class QuantumClassifierInput(BaseModel):
                                    description="Training-set sizes (balanced); QSVM cost grows as n^2")
     n_test: int = Field(600, ge=40, le=20_000, description="Balanced held-out test events")
     n_val: int = Field(200, ge=20, le=5000, description="Balanced validation events for bandwidth / hyper-parameter tuning")
-    n_qubits: int = Field(6, ge=2, le=12, description="Qubits = inputs after PCA (paper: 6)")
+    n_qubits: int = Field(6, ge=2, le=12, description="Qubits = inputs after the reduction (paper: 6)")
+    reduction: Literal["pca", "select"] = Field(
+        "pca", description="How features become n_qubits inputs: pca (principal components of the standardised "
+                           "features) or select (the first n_qubits entries of `features`, in the order given)")
     reps: int = Field(2, ge=1, le=5, description="ZZ feature-map repetitions")
     bandwidths: list[float] = Field([0.025, 0.05, 0.1, 0.2, 0.4, 0.8], min_length=1, max_length=10,
                                     description="Feature scales tried for the quantum kernel (tuned on validation)")
@@ -146,8 +149,8 @@ def _labels(path: str, signal: str, background: str, features: list[str]) -> tup
 def quantum_classifier(inp: QuantumClassifierInput) -> QuantumClassifierResult:
     """Train quantum classifiers (QSVM with a ZZ quantum kernel, VQC) and classical ones (RBF SVM, BDT) side by side.
 
-    Reduces the features to n_qubits by PCA, scales them to the feature map's range (bandwidth
-    tuned on a validation split), trains every method at the same training sizes and reports the
+    Reduces the features to n_qubits (PCA, or the first n_qubits chosen features), scales them to
+    the feature map's range (bandwidth tuned on a validation split), trains every method at the same training sizes and reports the
     held-out AUC with bootstrap uncertainties, timings and the QSVM kernel-cost growth (~n^2).
     Exact statevector simulation by default; `shots` adds shot noise (qiskit-aer). Needs a
     sample from generate_ee_zh first (arXiv:2209.12788: ZH -> qq gamma gamma at 240 GeV).
@@ -162,7 +165,8 @@ def quantum_classifier(inp: QuantumClassifierInput) -> QuantumClassifierResult:
     if inp.n_qubits > x.shape[1]:
         raise ToolInputError("n_qubits", f"{inp.n_qubits} qubits but only {x.shape[1]} features.",
                              f"use n_qubits <= {x.shape[1]} or more features")
-    cfg = ComparisonConfig(methods=tuple(inp.methods), train_sizes=tuple(sorted(inp.train_sizes)), n_test=inp.n_test,
+    cfg = ComparisonConfig(methods=tuple(inp.methods), reduction=inp.reduction,
+                           train_sizes=tuple(sorted(inp.train_sizes)), n_test=inp.n_test,
                            n_val=inp.n_val, bandwidths=tuple(inp.bandwidths),
                            qsvm=QSVMConfig(n_qubits=inp.n_qubits, reps=inp.reps, shots=inp.shots),
                            vqc=VQCConfig(n_qubits=inp.n_qubits, feature_reps=inp.reps, maxiter=inp.vqc_maxiter,

@@ -2,8 +2,8 @@
 
 Protocol (`compare_classifiers`): one stratified held-out test set and one validation set are
 drawn first; for each training size n, a balanced training set of n events is drawn from the
-rest. Every method sees the same n_qubits inputs (QubitEncoder: standardise -> PCA -> [-1, 1] x
-bandwidth) so the comparison is of learners, not of inputs; `bdt_all` additionally trains the BDT
+rest. Every method sees the same n_qubits inputs (QubitEncoder: standardise -> PCA, or the first
+n_qubits columns -> [-1, 1] x bandwidth) so the comparison is of learners, not of inputs; `bdt_all` additionally trains the BDT
 on every feature as the classical reference. Hyper-parameters are chosen on the validation set:
 the quantum-kernel bandwidth (grid), the RBF SVM's gamma and C (grid); the VQC reuses the QSVM's
 bandwidth (its training is too slow to tune). AUCs on the test set carry the standard deviation
@@ -36,6 +36,7 @@ class ComparisonConfig:
     """Sizes and grids of the comparison (defaults sized for a 2-core CPU in minutes)."""
 
     methods: tuple[str, ...] = ("qsvm", "vqc", "svm_rbf", "bdt", "bdt_all")
+    reduction: str = "pca"  # "pca" or "select" (the first n_qubits input columns)
     train_sizes: tuple[int, ...] = (100, 200, 400)
     n_test: int = 1000
     n_val: int = 200
@@ -114,7 +115,7 @@ def compare_classifiers(x: np.ndarray, y: np.ndarray, *, config: ComparisonConfi
         tr = _balanced(pool, y, n, rng)
         y_tr = y[tr]
         if any(m in cfg.methods for m in ("qsvm", "vqc", "svm_rbf", "bdt")):
-            base = QubitEncoder(n_qubits=cfg.qsvm.n_qubits).fit(x[tr])
+            base = QubitEncoder(n_qubits=cfg.qsvm.n_qubits, reduction=cfg.reduction).fit(x[tr])
         best_bw = cfg.bandwidths[len(cfg.bandwidths) // 2]
         if "qsvm" in cfg.methods:
             t0 = time.perf_counter()

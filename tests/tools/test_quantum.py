@@ -78,3 +78,15 @@ def test_generate_ee_zh_bad_input(args, field):
     with pytest.raises(ToolInputError) as e:
         execute("generate_ee_zh", args)
     assert e.value.field == field
+
+
+def test_quantum_classifier_can_use_a_chosen_feature_instead_of_pca(toy_sample):
+    """reduction=select keeps the first n_qubits features: with m_gg (signal peak at 125 GeV vs flat 110-140
+    background) a BDT must beat one on e_g1 and m_recoil alone (no separation, AUC ~0.5) by > 5 sigma; PCA of all
+    three would mix m_gg in."""
+    common = dict(sample=str(toy_sample), methods=["bdt"], train_sizes=[80], n_test=200, n_val=40, n_qubits=2,
+                  reduction="select")
+    peak = call_tool("quantum_classifier", features=["m_gg", "e_g1", "m_recoil"], **common)
+    flat = call_tool("quantum_classifier", features=["e_g1", "m_recoil", "m_gg"], **common)
+    a, b = peak.table[0], flat.table[0]
+    assert a["auc"] - b["auc"] > 5 * np.hypot(a["auc_std"], b["auc_std"])

@@ -48,6 +48,15 @@ def test_nplm_without_toys_reports_no_z(files):
     assert all(c.passed for c in r.checks if c.name == "nplm_calibration_verified")
 
 
+def test_nplm_with_too_few_toys_refuses_a_z_even_for_a_large_t(files):
+    """10 null toys (< 50): the bump that gives Z > 2 with 50 toys gets no p-value and no Z."""
+    r = call_tool("nplm_test", reference=str(files / "ref.npz"), data=str(files / "bump.npz"), features=["x"],
+                  n_toys=10, max_iter=25, restarts=1, n_expected=100.0)
+    assert r.calibration["n_toys"] == 10 and not r.calibration["calibrated"]
+    assert r.p_value is None and r.z is None and r.p_method is None
+    assert "uncalibrated" in r.status and "n_toys >= 50" in r.status
+
+
 @pytest.mark.parametrize("args, field, text", [
     ({"features": ["xx"]}, "features", "Did you mean x"),
     ({"reference": "/nonexistent/ref.npz"}, "reference", "no file"),

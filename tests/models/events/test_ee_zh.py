@@ -34,9 +34,10 @@ def test_recoil_and_dijet_masses_show_the_z(zh):
 
 
 def test_signal_selection_efficiency_matches_the_recipe(zh):
-    """PYTHIA.md: 0.655 without smearing; binomial sigma on 150 selected ~0.03, allow 4 sigma + smearing."""
+    """PYTHIA.md: 0.655 without smearing and with photon splitting (gamma -> f fbar) on; with splitting off, as
+    here, 1000 CEPC-smeared events gave 0.72. Binomial sigma on 150 selected ~0.03: 0.72 +- 4 sigma."""
     eff = 150 / zh["n_generated"]
-    assert 0.5 < eff < 0.8
+    assert 0.60 < eff < 0.84
     assert zh["sigma_pb"] == pytest.approx(3.24e-4, rel=0.1)  # sigma(ZH) x BR(gamma gamma) x BR(Z -> qq)
 
 

@@ -126,11 +126,11 @@ def test_six_qubit_kernel_equals_the_overlap_of_independently_built_statevectors
 
 def test_vqc_with_shot_noise_on_aer_still_learns():
     """VQC sampled with 512 shots per circuit on qiskit-aer (noisy loss for COBYLA): AUC > 0.5 + 3 sigma on an easy set."""
-    x, y = _blobs(40, 8, sep=3.0)
-    xt, yt = _blobs(200, 9, sep=3.0)
+    x, y = _blobs(20, 8, sep=3.0)
+    xt, yt = _blobs(100, 9, sep=3.0)
     enc = QubitEncoder(n_qubits=2, bandwidth=0.1).fit(x)
-    model = VQCClassifier(config=VQCConfig(n_qubits=2, feature_reps=1, ansatz_reps=1, maxiter=25, shots=512), seed=1)
+    model = VQCClassifier(config=VQCConfig(n_qubits=2, feature_reps=1, ansatz_reps=1, maxiter=12, shots=512), seed=1)
     scores = model.fit(enc.transform(x), y).decision_function(enc.transform(xt))
     assert np.all((scores >= 0) & (scores <= 1))
-    assert len(np.unique(scores)) > 2  # probabilities estimated from counts, not a constant
-    assert roc_auc(yt, scores) > 0.5 + 3 * np.sqrt(201 / (12 * 100 * 100))
+    assert np.all(np.abs(scores * 512 - np.round(scores * 512)) < 1e-9)  # frequencies of 512 shots: really sampled
+    assert roc_auc(yt, scores) > 0.5 + 3 * np.sqrt(101 / (12 * 50 * 50))

@@ -95,6 +95,26 @@ def test_null_t_of_a_regular_model_follows_chi2_with_dof_parameters():
     assert sps.kstest(t, sps.chi2(2).cdf).pvalue > 1e-3
 
 
+@pytest.mark.slow
+def test_null_t_of_the_1d_exponential_toy_has_the_shape_of_chi2_13():
+    """The paper's 1D toy scaled down 50x (N_D = 40, N_R = 4000: the paper's N_R/N_D = 100), 1-4-1 sigmoid network
+    (13 dof), clipping 72, L-BFGS 300 iterations, 60 null toys with fresh reference and data. KS against
+    chi2(13): p > 0.01 (a true chi2(13) fails this 1% of the time), while chi2(8) and chi2(20) are rejected
+    (p < 1e-3), so the test identifies the dof. The largest-toy tail test is not asserted: at this size about one
+    null toy in 100 lands far out (f resolves a lone data event in the sparse reference tail; seen at t ~ 140),
+    which is what NPLMCalibration.tail_pvalue exists to catch."""
+    cfg = NPLMConfig(weight_clipping=72.0, max_iter=300)
+
+    def make(n, rng):
+        return ([rng.exponential(size=(4000, 1)) for _ in range(n)],
+                [rng.exponential(size=(rng.poisson(40), 1)) for _ in range(n)])
+
+    t = run_null_toys(make, n_toys=60, n_expected=40, config=cfg, seed=1)
+    assert sps.kstest(t, sps.chi2(13).cdf).pvalue > 0.01
+    assert sps.kstest(t, sps.chi2(8).cdf).pvalue < 1e-3
+    assert sps.kstest(t, sps.chi2(20).cdf).pvalue < 1e-3
+
+
 def test_calibration_refuses_a_p_value_without_toys_and_uses_empirical_when_chi2_fails():
     empty = NPLMCalibration(t_null=np.zeros(0), dof=13)
     assert empty.p_value(30.0) is None and not empty.calibrated
@@ -131,3 +151,30 @@ def test_bad_inputs_are_rejected():
         NPLM().fit(np.ones((10, 2)), np.ones((3, 1)))
     with pytest.raises(RuntimeError, match="not fitted"):
         NPLM().log_ratio(np.ones((2, 1)))
+
+
+def test_power_grows_with_the_size_of_an_injected_bump():
+    """1D exponential toy (1-4-1 network, 13 dof, c = 9): data = Exp(1) (N_D = 100) + N_S events of a Gaussian
+    bump at x = 3 (width 0.2), where the reference expects ~5 events per unit. The median t over 6 toys grows
+    with N_S, and at N_S = 40 every toy exceeds the chi2(13) 99.9% quantile (34.5)."""
+    cfg = NPLMConfig.small(max_iter=100)
+    medians = []
+    for n_sig in (0, 15, 40):
+        def make(n, rng, n_sig=n_sig):
+            return ([rng.exponential(size=(2000, 1)) for _ in range(n)],
+                    [np.concatenate([rng.exponential(size=(rng.poisson(100), 1)),
+                                     rng.normal(3.0, 0.2, size=(n_sig, 1))]) for _ in range(n)])
+
+        t = run_null_toys(make, n_toys=6, n_expected=100, config=cfg, seed=3)
+        medians.append(float(np.median(t)))
+    assert medians[0] < medians[1] < medians[2]
+    assert medians[0] < sps.chi2(13).ppf(0.99)
+    assert t.min() > sps.chi2(13).ppf(0.999)
+
+
+def test_too_few_toys_give_no_p_value_and_no_z():
+    """Fewer than min_toys (50) null toys: the setup is uncalibrated, p_value refuses even a huge t."""
+    few = NPLMCalibration(t_null=sps.chi2(13).rvs(size=49, random_state=2), dof=13)
+    assert not few.calibrated and not few.chi2_verified
+    assert few.p_value(500.0) is None
+    assert NPLMCalibration(t_null=sps.chi2(13).rvs(size=50, random_state=2), dof=13).p_value(500.0) is not None
