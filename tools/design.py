@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from hepilot.errors import ToolInputError, closest
 from hepilot.evals.checks.design import front_within_budget, pareto_front_consistent, resolutions_match_cards, \
     significance_consistent
-from hepilot.models.design.spec import DetectorDesignSpec, apply_params, load_spec, parameter_names
+from hepilot.models.design.spec import DetectorDesignSpec, apply_params, check_parameter_names, load_spec
 from hepilot.models.events.detector import DETECTOR_PRESETS, get_detector
 from hepilot.tools.base import ToolResult, current_context, output_dir, progress, tool, validation_to_input_error
 from hepilot.tools.executor import get_executor
@@ -150,11 +150,7 @@ class DetectorResolutionInput(BaseModel):
     @field_validator("changes")
     @classmethod
     def _changes(cls, v: dict[str, float]) -> dict[str, float]:
-        valid = parameter_names()
-        for k in v:
-            if k not in valid:
-                near = closest(k, valid)
-                raise ValueError(f"{k!r} is not a detector parameter; did you mean {', '.join(near) or '-'}?")
+        check_parameter_names(v)
         return v
 
     @model_validator(mode="after")

@@ -36,7 +36,7 @@ from hepilot.models.events.detector import DETECTOR_PRESETS, CalorimeterConfig, 
     TrackerConfig
 
 __all__ = ["ParameterRange", "EventsSpec", "DetectorDesignSpec", "load_spec", "apply_params", "parameter_names",
-           "ALIASES"]
+           "check_parameter_names", "ALIASES"]
 
 _SECTIONS = {"tracker": TrackerConfig, "ecal": CalorimeterConfig, "hcal": CalorimeterConfig, "muon": MuonSystemConfig}
 ALIASES = ("ecal.cell_size", "hcal.cell_size", "ecal.cell_size_m", "hcal.cell_size_m")
@@ -50,6 +50,16 @@ def parameter_names() -> list[str]:
             if f.type in ("float", "int", int, float):
                 names.append(f"{head}.{f.name}")
     return names + list(ALIASES)
+
+
+def check_parameter_names(names) -> None:
+    """ValueError naming the first unknown detector parameter, the nearest valid names and all of them."""
+    valid = parameter_names()
+    for name in names:
+        if name not in valid:
+            near = closest(name, valid)
+            hint = f"did you mean {', '.join(near)}? " if near else ""
+            raise ValueError(f"{name!r} is not a detector parameter; {hint}valid: {', '.join(valid)}")
 
 
 def apply_params(base: DetectorConfig, params: dict[str, float]) -> DetectorConfig:
@@ -145,12 +155,7 @@ class DetectorDesignSpec(BaseModel):
     @field_validator("parameters")
     @classmethod
     def _names(cls, params: dict[str, ParameterRange]) -> dict[str, ParameterRange]:
-        valid = parameter_names()
-        for name in params:
-            if name not in valid:
-                near = closest(name, valid)
-                hint = f"did you mean {', '.join(near)}? " if near else ""
-                raise ValueError(f"{name!r} is not a detector parameter; {hint}valid: {', '.join(valid)}")
+        check_parameter_names(params)
         for head in ("ecal", "hcal"):
             if sum(k.startswith(f"{head}.cell_") for k in params) > 1 and any(
                     k in params for k in (f"{head}.cell_size", f"{head}.cell_size_m")):
