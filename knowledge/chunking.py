@@ -15,7 +15,7 @@ from hepilot.knowledge.documents import Block
 
 __all__ = ["Chunk", "chunk_blocks", "embedding_text", "CHUNKER_VERSION", "MAX_CHARS"]
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # bump whenever chunk boundaries change: indexes re-chunk the shipped cards
 MAX_CHARS = 1100  # ~250 word pieces: MiniLM reads 256, longer text would be truncated silently
 _MIN_CHARS = 250
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\[\\$0-9])")

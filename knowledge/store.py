@@ -276,6 +276,8 @@ class KnowledgeStore:
             if not force and m.corpus_hash == digest:
                 return None
             files = shipped.corpus_files()
+            if m.chunker != CHUNKER_VERSION or m.embedding != MODEL_NAME:  # same files, other chunks or vectors
+                self._remove(m, [k for k in m.documents if k.startswith(CORPUS_PREFIX)])
             outcomes = [self._ingest_bytes(m, rel, data, key=CORPUS_PREFIX + rel, origin="corpus")
                         for rel, data in files]
             for bad in (o for o in outcomes if o.status == "failed"):

@@ -141,3 +141,19 @@ def test_chroma_hnsw_path_agrees_with_exact_search(store, tmp_path, monkeypatch)
     assert [h.score for h in approx] == pytest.approx([h.score for h in exact], abs=1e-4)
     filtered = store.search(query, k=3, mode="dense", filters={"source": str((tmp_path / "calo.md").resolve())})
     assert filtered and {h.title for h in filtered} == {"Calorimeter note"}
+
+
+def test_an_index_chunked_by_an_older_chunker_re_chunks_the_shipped_cards(store):
+    """Same card files, other chunker: the file hashes match, but every card must be chunked again."""
+    from hepilot.knowledge.manifest import Manifest
+
+    first = store.sync_corpus()
+    n_chunks = store.manifest().n_chunks
+    assert first is not None and n_chunks > 0 and store.sync_corpus() is None  # up to date: nothing to do
+    m = Manifest.load(store.manifest_path)
+    m.chunker, m.corpus_hash = "0", "old"  # as written by an earlier release
+    m.save(store.manifest_path)
+    again = store.sync_corpus()
+    assert {o.status for o in again.outcomes} == {"added"}, {o.status for o in again.outcomes}
+    assert store.manifest().n_chunks == n_chunks
+    assert _chroma_ids(store) == {c for d in store.manifest().documents.values() for c in d.chunk_ids}
