@@ -127,7 +127,7 @@ def _verdict_dict(v) -> dict:
             "failed_checks": v.failed_checks(), "summary": v.summary()}
 
 
-@tool(checks=[gauge_invariance, lorentz_invariance, hermiticity, renormalisable], category="theory", version="1")
+@tool(checks=[gauge_invariance, lorentz_invariance, hermiticity, renormalisable], category="theory", version="2")
 def lagrangian_from_fields(inp: LagrangianInput) -> LagrangianResult:
     """Write the most general renormalisable Lagrangian (dimension <= 4) of a field content.
 
@@ -170,8 +170,8 @@ def lagrangian_from_fields(inp: LagrangianInput) -> LagrangianResult:
         by_class[c] = by_class.get(c, 0) + 1
     where = "transformer (validated)" if source == "model" else (
         "exact generator (fallback: " + reason + ")" if fallback else "exact generator")
-    status = (f"Lagrangian of {len(canon)} fields: {len(terms)} terms from the {where}; "
-              f"validator: {'valid' if verdict.valid else 'INVALID'}, {'complete' if verdict.complete else 'incomplete'}")
+    status = (f"Lagrangian of {len(canon)} fields: {len(terms)} terms from the {where}; validator: "
+              f"{'valid' if verdict.valid else 'INVALID'}, {'complete' if verdict.complete else 'incomplete'}")
     return LagrangianResult(
         status=status, latex=lagrangian_latex(terms, canon), tokens=tokens, field_tokens=encode_fields(canon),
         fields=[f"F{k}: {f.describe()}" for k, f in enumerate(canon)], n_terms=len(terms), terms_by_class=by_class,

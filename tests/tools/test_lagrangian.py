@@ -121,3 +121,12 @@ def test_offline_planner_routes_a_singlet_extension_goal_to_the_tool():
     assert res.terms_by_class == {"scalar_kinetic": 2, "gauge_kinetic": 2, "tadpole": 1, "scalar_mass": 3,
                                   "cubic": 3, "quartic": 6}
     assert res.checks_passed
+
+
+@pytest.mark.skipif(not (tool_module.WEIGHTS_DIR / "model.safetensors").is_file(), reason="no shipped weights")
+def test_shipped_model_answers_the_higgs_doublet_without_fallback():
+    """The Higgs doublet alone (kinetic, SU(2) and U(1) field strengths, mu^2 and lambda) is written by the model."""
+    res = execute("lagrangian_from_fields", {"text": "H(1,2,1/2) scalar", "method": "model"}).result
+    assert res.source == "model" and not res.fallback, res.fallback_reason
+    assert res.verdict["exact"] and res.checks_passed
+    assert res.terms_by_class == {"scalar_kinetic": 1, "gauge_kinetic": 2, "scalar_mass": 1, "quartic": 1}

@@ -140,7 +140,8 @@ def _key(o: Obj) -> tuple[int, bool]:
 
 
 def _potential(fields: tuple[Field, ...]) -> list[Term]:
-    kinds = [field_obj(i, d) for i, f in enumerate(fields) if f.is_scalar for d in ((False,) if f.real else (False, True))]
+    kinds = [field_obj(i, d) for i, f in enumerate(fields) if f.is_scalar
+             for d in ((False,) if f.real else (False, True))]
     charges = _charges(fields)
     out = []
     for degree in range(1, 5):

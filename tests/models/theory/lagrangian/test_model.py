@@ -6,9 +6,15 @@ import json
 import pytest
 import torch
 
-from hepilot.models.theory.lagrangian.dataset import write_dataset, SamplerConfig
+from hepilot.models.theory.lagrangian.dataset import SamplerConfig, write_dataset
 from hepilot.models.theory.lagrangian.fields import parse_fields
-from hepilot.models.theory.lagrangian.model import WEIGHTS_DIR, LagrangianBartConfig, LagrangianTransformer, build_model
+from hepilot.models.theory.lagrangian.model import (
+    WEIGHTS_DIR,
+    ContentConstraint,
+    LagrangianBartConfig,
+    LagrangianTransformer,
+    build_model,
+)
 from hepilot.models.theory.lagrangian.tokenizer import build_tokenizer
 from hepilot.models.theory.lagrangian.train import export, train
 from hepilot.models.theory.lagrangian.validator import validate
@@ -24,6 +30,31 @@ def test_save_and_load_round_trip(tmp_path):
         assert torch.equal(v, back.model_.state_dict()[k]), k
     fields = parse_fields("H(1,2,1/2) scalar")
     assert est.predict(fields, max_new_tokens=12) == back.predict(fields, max_new_tokens=12)
+
+
+def test_content_constraint_keeps_decoding_to_the_fields_present():
+    est = LagrangianTransformer(config=LagrangianBartConfig.small(), num_beams=2)
+    est.model_ = build_model(est.config, seed=5).eval()
+    est.tokenizer_ = build_tokenizer()
+    singlet = parse_fields("S(1,1,0) real")
+
+    def beyond(beams):
+        return [t for b in beams for t in b if t[0] == "F" and t[1:].isdigit() and t != "F0"]
+
+    assert beyond(est.predict(singlet, num_beams=2, max_new_tokens=30, constrained=False))  # untrained: F10 ...
+    assert not beyond(est.predict(singlet, num_beams=2, max_new_tokens=30))
+
+
+def test_content_constraint_allows_field_strengths_only_of_groups_present():
+    tok = build_tokenizer()
+    ids = tok.convert_tokens_to_ids
+    constraint = ContentConstraint(tok, parse_fields("H(1,2,1/2) scalar"))  # SU(2) x U(1), no colour
+    prefix = torch.tensor([[ids("[SOS]"), ids("-"), ids("COMMUTATOR_A"), ids("DERIVATIVE")],
+                           [ids("[SOS]"), ids("+"), ids("F0"), ids("F0")]])
+    scores = constraint(prefix, torch.zeros(2, len(tok)))
+    assert scores[0, ids("SU3")] == -float("inf") and scores[0, ids("SU2")] == 0 and scores[0, ids("U1")] == 0
+    assert scores[1, ids("SU3")] == 0  # elsewhere SU3 is an ordinary token (e.g. in CONTRACTIONS)
+    assert (scores[:, ids("F1")] == -float("inf")).all() and (scores[:, ids("F0")] == 0).all()
 
 
 def test_predict_requires_a_model():
@@ -58,3 +89,6 @@ def test_shipped_weights_decode_the_higgs_lagrangian():
     beams = model.predict(fields, num_beams=2, max_new_tokens=80)
     verdicts = [validate(fields, b) for b in beams]
     assert any(v.accepted for v in verdicts), [v.summary() for v in verdicts]
+    meta = model.meta_["training"]
+    assert meta["n_params"] == sum(p.numel() for p in model.model_.parameters())
+    assert (WEIGHTS_DIR / "MODEL_CARD.md").is_file() and (WEIGHTS_DIR / "tokenizer.json").is_file()
