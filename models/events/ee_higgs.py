@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -32,6 +31,7 @@ import awkward as ak
 import numpy as np
 
 from hepilot.models import physics
+from hepilot.models.events._chunks import ProcessTally, chunk_tasks
 from hepilot.models.events._pythia import final_state, new_pythia
 from hepilot.models.events.generation import chunk_seed
 from hepilot.models.events.samples import SampleError
@@ -148,28 +148,20 @@ def generate_ee_sample(cfg: EEConfig, out_path: Path, *, map_fn: Callable[[Calla
     unknown = [p for p in cfg.processes if p not in EE_PROCESSES]
     if unknown:
         raise ValueError(f"unknown e+e- processes {unknown}; known: {sorted(EE_PROCESSES)}")
-    tasks = [(cfg, p, k, min(CHUNK_EVENTS, cfg.n_events - k * CHUNK_EVENTS))
-             for p in cfg.processes for k in range(max(1, math.ceil(cfg.n_events / CHUNK_EVENTS)))]
+    tasks = chunk_tasks(cfg, cfg.processes, cfg.n_events, CHUNK_EVENTS)
     t0 = time.perf_counter()
     labels, chunks, events, parts = [], [], [], []
-    per_proc = {p: {"n_events": 0, "n_generated": 0, "sigma_pb": [], "seconds": 0.0} for p in cfg.processes}
+    tally = ProcessTally(cfg.processes)
     for res in (map_fn or map)(_run, tasks):
         n = len(res["particles"])
         labels.append(np.full(n, cfg.processes.index(res["process"]), dtype=np.int32))
         chunks.append(np.full(n, res["chunk"], dtype=np.int32))
         events.append(res["events"].astype(np.int64))
         parts.append(res["particles"])
-        pp = per_proc[res["process"]]
-        pp["n_events"] += n
-        pp["n_generated"] += res["n_generated"]
-        pp["sigma_pb"].append((res["sigma_pb"], res["n_generated"]))
-        pp["seconds"] += res["seconds"]
+        tally.add(res, n)
         if on_chunk:
             on_chunk(n)
-    for pp in per_proc.values():
-        sig, w = np.array(pp.pop("sigma_pb")).T
-        pp["sigma_pb"] = float(np.average(sig, weights=w))  # each chunk's estimate weighted by its events
-        pp["selection_efficiency"] = pp["n_events"] / max(pp["n_generated"], 1)
+    per_proc = tally.finish()
     manifest = {"format": FORMAT, "processes": list(cfg.processes), "config": asdict(cfg),
                 "pythia_settings": {p: cfg.pythia_lines(p, 0)[:-1] for p in cfg.processes},
                 "chunk_seeds": {f"{t[1]}:{t[2]}": chunk_seed(cfg.seed, t[1], t[2]) for t in tasks},

@@ -43,6 +43,7 @@ import awkward as ak
 import numpy as np
 
 from hepilot.models import physics
+from hepilot.models.events._chunks import ProcessTally, chunk_tasks
 from hepilot.models.events._pythia import final_state, new_pythia
 from hepilot.models.events.detector import get_detector
 from hepilot.models.events.ee_higgs import EE_PROCESSES
@@ -200,11 +201,10 @@ def generate_ee_zh_sample(cfg: EEZHConfig, out_path: Path, *,
     unknown = [p for p in cfg.processes if p not in EE_ZH_PROCESSES]
     if unknown:
         raise ValueError(f"unknown processes {unknown}; known: {sorted(EE_ZH_PROCESSES)}")
-    tasks = [(cfg, p, k, min(CHUNK_EVENTS, cfg.n_events - k * CHUNK_EVENTS))
-             for p in cfg.processes for k in range(max(1, math.ceil(cfg.n_events / CHUNK_EVENTS)))]
+    tasks = chunk_tasks(cfg, cfg.processes, cfg.n_events, CHUNK_EVENTS)
     t0 = time.perf_counter()
     cols: dict[str, list] = {"label": [], "event": [], "chunk": [], **{f: [] for f in FEATURES}}
-    per_proc = {p: {"n_events": 0, "n_generated": 0, "sigma_pb": [], "seconds": 0.0} for p in cfg.processes}
+    tally = ProcessTally(cfg.processes)
     for res in (map_fn or map)(_run, tasks):
         n = len(res["events"])
         cols["label"].append(np.full(n, cfg.processes.index(res["process"]), dtype=np.int32))
@@ -212,17 +212,11 @@ def generate_ee_zh_sample(cfg: EEZHConfig, out_path: Path, *,
         cols["chunk"].append(np.full(n, res["chunk"], dtype=np.int32))
         for f in FEATURES:
             cols[f].append(np.asarray(res["features"][f], dtype=np.float64))
-        pp = per_proc[res["process"]]
-        pp["n_events"] += n
-        pp["n_generated"] += res["n_generated"]
-        pp["sigma_pb"].append((res["sigma_pb"], res["n_generated"]))
-        pp["seconds"] += res["seconds"]
+        tally.add(res, n)
         if on_chunk:
             on_chunk(n)
+    per_proc = tally.finish()
     for pp in per_proc.values():
-        sig, w = np.array(pp.pop("sigma_pb")).T
-        pp["sigma_pb"] = float(np.average(sig, weights=w))
-        pp["selection_efficiency"] = pp["n_events"] / max(pp["n_generated"], 1)
         pp["sigma_selected_pb"] = pp["sigma_pb"] * pp["selection_efficiency"]
     manifest = {"format": FORMAT, "processes": list(cfg.processes), "config": asdict(cfg), "features": list(FEATURES),
                 "pythia_settings": {p: cfg.pythia_lines(p, 0)[:-1] for p in cfg.processes},
