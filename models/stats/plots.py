@@ -37,12 +37,7 @@ def plot_nplm_calibration(t_null: np.ndarray, dof: int, path: str | Path, *, t_o
         ax.axvline(t_obs, color="tab:red", ls="--", label=f"observed t = {t_obs:.2f}")
     ax.set_xlabel("t = -2 min L")
     ax.set_ylabel("density")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
+    return _finish(plt, fig, ax, title, path)
 
 
 def plot_nplm_reconstruction(x_ref: np.ndarray, x_data: np.ndarray, f_ref: np.ndarray, n_expected: float,
@@ -108,6 +103,11 @@ def plot_pvalue_uniformity(pvalues: dict[str, np.ndarray], path: str | Path, *, 
     ax.plot([0, 1], [0, 1], "k--", lw=0.8)
     ax.set_xlabel("p-value")
     ax.set_ylabel("fraction of repeats with p' <= p")
+    return _finish(plt, fig, ax, title, path)
+
+
+def _finish(plt, fig, ax, title: str, path: str | Path) -> Path:
+    """Title, legend, tight layout; save at 110 dpi and close."""
     ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
