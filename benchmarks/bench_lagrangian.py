@@ -113,6 +113,7 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps({"training": train, "results": results}, indent=1, default=str))
     lines = [
+        "## Lagrangian transformer (issue 7)\n",
         "Lagrangian transformer (BART, arXiv:2501.09729; CPU preset) vs the exact generator on held-out field "
         "contents. exact = canonical term sequence equal to the generator's; F1 = term-level; S = the paper's "
         "score (N_correct - N_extra)/N_true; valid = every term of the top beam passes the physics checks; "
