@@ -184,9 +184,10 @@ def main() -> None:
     data = load_tagger_data(_sample(args), signal="top")
     split = split_for(data, seed=args.seed)
     n_tr, n_va, n_te = (len(s) for s in split[:3])
+    n_sig = int(data.y.sum())
     t0 = time.perf_counter()
     parts = [f"## Jet taggers\n\nTop vs QCD, 14 TeV, anti-kT R = 0.8, 550 < pT < 650 GeV, |eta| < 2, ATLAS-like "
-             f"response; {args.n_jets} + {args.n_jets} jets split {n_tr} / {n_va} / {n_te} (train / validation / "
+             f"response; {n_sig} top + {len(data) - n_sig} QCD jets split {n_tr} / {n_va} / {n_te} (train / validation / "
              f"test, seed {args.seed}); preset `{args.preset}`, {args.epochs} epochs, the papers' optimisers; "
              f"{torch.get_num_threads()} torch threads; no early stopping (best validation epoch kept); load average at "
              f"start {os.getloadavg()[0]:.1f}. BDT times include computing its substructure features."]
