@@ -19,7 +19,6 @@ sample is sigma * efficiency * luminosity.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -34,7 +33,7 @@ from hepilot.models import physics
 from hepilot.models.events._chunks import ProcessTally, chunk_tasks
 from hepilot.models.events._pythia import final_state, new_pythia
 from hepilot.models.events.generation import chunk_seed
-from hepilot.models.events.samples import SampleError
+from hepilot.models.events.samples import SampleError, read_manifest, read_tree, write_tree
 
 __all__ = ["EE_PROCESSES", "EEConfig", "TruthSample", "FORMAT", "CHUNK_EVENTS", "generate_ee_chunk",
            "generate_ee_sample", "read_truth_sample"]
@@ -172,42 +171,16 @@ def generate_ee_sample(cfg: EEConfig, out_path: Path, *, map_fn: Callable[[Calla
 
 
 def _write(path: Path, labels, chunks, events, particles: ak.Array, manifest: dict) -> None:
-    import uproot
-
-    path.parent.mkdir(parents=True, exist_ok=True)
     part = ak.zip({f: ak.values_astype(particles[f], np.int32 if f == "pid" else np.float32) for f in _FIELDS})
     data = {"label": labels, "chunk": chunks, "event": events, "part": part}
-    tmp = path.with_suffix(".root.partial")
-    with uproot.recreate(tmp) as f:
-        f.mktree(TREE, {k: (v.type if isinstance(v, ak.Array) else v.dtype) for k, v in data.items()},
-                 counter_name=lambda c: f"n_{c}", field_name=lambda outer, inner: f"{outer}_{inner}")
-        f[TREE].extend(data)
-    tmp.replace(path)
-    (path.parent / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))
+    write_tree(path, TREE, data, manifest)
 
 
 def read_truth_sample(path: str | Path) -> TruthSample:
     """Read a sample written by `generate_ee_sample`; SampleError if it is not one."""
-    import uproot
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / "truth.root"
-    if not path.is_file():
-        raise SampleError(f"no truth sample at {path}")
-    try:
-        with uproot.open(path) as f:
-            if TREE not in f:
-                raise SampleError(f"{path} has no TTree {TREE!r}; not a {FORMAT} sample")
-            arrays = f[TREE].arrays(["label"] + [f"part_{k}" for k in _FIELDS])
-    except SampleError:
-        raise
-    except Exception as exc:  # uproot raises many types on damaged files
-        raise SampleError(f"{path} is not a readable ROOT file ({type(exc).__name__}: {exc})") from None
-    manifest_path = path.parent / "manifest.json"
-    if not manifest_path.is_file():
-        raise SampleError(f"{path} has no manifest.json beside it")
-    manifest = json.loads(manifest_path.read_text())
+    arrays, path = read_tree(path, filename="truth.root", tree=TREE, fmt=FORMAT, what="truth sample",
+                             branches=["label"] + [f"part_{k}" for k in _FIELDS])
+    manifest = read_manifest(path, required=True)
     particles = ak.zip({k: ak.values_astype(arrays[f"part_{k}"], np.float64 if k != "pid" else np.int64)
                         for k in _FIELDS})
     return TruthSample(ak.to_numpy(arrays["label"]).astype(np.int64), particles, manifest, path)

@@ -31,7 +31,6 @@ holds settings, seeds, cross sections (pb) and selection efficiencies.
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -48,6 +47,7 @@ from hepilot.models.events._pythia import final_state, new_pythia
 from hepilot.models.events.detector import get_detector
 from hepilot.models.events.ee_higgs import EE_PROCESSES
 from hepilot.models.events.generation import chunk_seed
+from hepilot.models.events.samples import write_tree
 
 __all__ = ["EE_ZH_PROCESSES", "FEATURES", "FORMAT", "EEZHConfig", "generate_ee_zh_chunk", "generate_ee_zh_sample",
            "select_and_features", "CHUNK_EVENTS"]
@@ -222,16 +222,7 @@ def generate_ee_zh_sample(cfg: EEZHConfig, out_path: Path, *,
                 "pythia_settings": {p: cfg.pythia_lines(p, 0)[:-1] for p in cfg.processes},
                 "chunk_seeds": {f"{t[1]}:{t[2]}": chunk_seed(cfg.seed, t[1], t[2]) for t in tasks},
                 "per_process": per_proc, "wall_seconds": time.perf_counter() - t0}
-    _write(Path(out_path), {k: np.concatenate(v) for k, v in cols.items()}, manifest)
+    write_tree(Path(out_path), TREE, {k: np.concatenate(v) for k, v in cols.items()}, manifest)
     return manifest
 
 
-def _write(path: Path, cols: dict[str, np.ndarray], manifest: dict) -> None:
-    import uproot
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with uproot.recreate(path) as f:
-        f.mktree(TREE, {k: v.dtype for k, v in cols.items()})
-        if len(cols["label"]):
-            f[TREE].extend(cols)
-    (path.parent / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))

@@ -24,7 +24,6 @@ cross sections and selection efficiencies.
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -40,7 +39,7 @@ from hepilot.models.events._chunks import ProcessTally, chunk_tasks
 from hepilot.models.events._pythia import final_state, new_pythia
 from hepilot.models.events.detector import get_detector
 from hepilot.models.events.generation import chunk_seed
-from hepilot.models.events.samples import SampleError
+from hepilot.models.events.samples import SampleError, read_manifest, read_tree, write_tree
 
 __all__ = ["EVENT_PROCESSES", "OBJECT_TYPES", "EventObjectConfig", "EventSample", "FORMAT", "generate_event_sample",
            "read_event_sample", "object_arrays", "CHUNK_EVENTS", "generate_event_chunk"]
@@ -273,43 +272,19 @@ def generate_event_sample(cfg: EventObjectConfig, out_path: Path, *,
 
 
 def _write(path: Path, cols: dict[str, np.ndarray], objects: list[dict[str, np.ndarray]], manifest: dict) -> None:
-    import uproot
-
-    path.parent.mkdir(parents=True, exist_ok=True)
     counts = np.array([len(o["pt"]) for o in objects], dtype=np.int64)
     obj = ak.zip({f: ak.unflatten(np.concatenate([o[f] for o in objects]).astype(np.int32 if f == "type" else np.float32),
                                   counts) for f in _OBJ_FIELDS})
     data = {"label": cols["label"].astype(np.int32), "event": cols["event"], "chunk": cols["chunk"].astype(np.int32),
             "obj": obj}
-    tmp = path.with_suffix(".root.partial")
-    with uproot.recreate(tmp) as f:
-        f.mktree(TREE, {k: (v.type if isinstance(v, ak.Array) else v.dtype) for k, v in data.items()},
-                 counter_name=lambda c: f"n_{c}", field_name=lambda outer, inner: f"{outer}_{inner}")
-        f[TREE].extend(data)
-    tmp.replace(path)
-    (path.parent / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))
+    write_tree(path, TREE, data, manifest)
 
 
 def read_event_sample(path: str | Path) -> EventSample:
     """Read a sample written by `generate_event_sample`; SampleError if it is not one."""
-    import uproot
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / "events.root"
-    if not path.is_file():
-        raise SampleError(f"no event sample at {path}")
-    try:
-        with uproot.open(path) as f:
-            if TREE not in f:
-                raise SampleError(f"{path} has no TTree {TREE!r}; not a {FORMAT} sample")
-            arrays = f[TREE].arrays(["label", "chunk", "event"] + [f"obj_{k}" for k in _OBJ_FIELDS])
-    except SampleError:
-        raise
-    except Exception as exc:  # uproot raises many types on damaged files
-        raise SampleError(f"{path} is not a readable {FORMAT} file ({type(exc).__name__}: {exc})") from None
-    manifest_path = path.parent / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    arrays, path = read_tree(path, filename="events.root", tree=TREE, fmt=FORMAT, what="event sample",
+                             branches=["label", "chunk", "event"] + [f"obj_{k}" for k in _OBJ_FIELDS])
+    manifest = read_manifest(path)
     objects = ak.zip({k: arrays[f"obj_{k}"] for k in _OBJ_FIELDS})
     return EventSample(ak.to_numpy(arrays["label"]).astype(np.int64), objects, manifest, path,
                        ak.to_numpy(arrays["chunk"]).astype(np.int64), ak.to_numpy(arrays["event"]).astype(np.int64))

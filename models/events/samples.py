@@ -26,7 +26,8 @@ from typing import Any
 import awkward as ak
 import numpy as np
 
-__all__ = ["FORMAT", "JetSample", "write_jet_sample", "read_jet_sample", "SampleError", "split_indices"]
+__all__ = ["FORMAT", "JetSample", "write_jet_sample", "read_jet_sample", "SampleError", "split_indices", "write_tree",
+           "read_tree", "read_manifest"]
 
 FORMAT = "hepilot-jets/1"
 TREE = "jets"
@@ -90,8 +91,6 @@ def split_indices(labels: np.ndarray, *, fractions: tuple[float, ...] = (0.6, 0.
 
 def write_jet_sample(path: Path, jets: dict[str, np.ndarray], particles: ak.Array, manifest: dict[str, Any]) -> Path:
     """Write `jets.root` + `manifest.json` into the folder of `path` (path = the .root file)."""
-    import uproot
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     missing = [b for b in JET_BRANCHES if b not in jets]
@@ -119,48 +118,71 @@ def write_jet_sample(path: Path, jets: dict[str, np.ndarray], particles: ak.Arra
             "charge": ak.values_astype(particles.charge, np.float32),
         }
     )
-    types = {k: (v.type if isinstance(v, ak.Array) else v.dtype) for k, v in data.items()}
-    with uproot.recreate(path) as f:
-        f.mktree(TREE, types, counter_name=lambda c: f"n_{c}", field_name=lambda outer, inner: f"{outer}_{inner}")
-        if len(data["label"]):
-            f[TREE].extend(data)
-    manifest = {"format": FORMAT, **manifest}
-    (path.parent / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))
+    write_tree(path, TREE, data, {"format": FORMAT, **manifest})
     return path
 
 
 def read_jet_sample(path: str | Path, *, max_jets: int | None = None) -> JetSample:
     """Read a sample written by `write_jet_sample` (or `generate_jets`); SampleError if it is not one."""
+    arrays, path = read_tree(path, filename="jets.root", tree=TREE, fmt=FORMAT, what="sample file",
+                             branches=list(JET_BRANCHES) + [f"part_{p}" for p in PART_FIELDS], max_entries=max_jets)
+    manifest = read_manifest(path)
+    jets = arrays[list(JET_BRANCHES)]
+    particles = ak.zip({p: arrays[f"part_{p}"] for p in PART_FIELDS})
+    return JetSample(jets, particles, manifest, path)
+
+
+def write_tree(path: Path, tree: str, data: dict[str, Any], manifest: dict[str, Any]) -> None:
+    """Write one TTree (flat columns, and records of jagged fields as branches `<record>_<field>` counted
+    by `n_<record>`) through a `.partial` file renamed into place, then `manifest.json` beside it."""
+    import uproot
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".root.partial")
+    with uproot.recreate(tmp) as f:
+        f.mktree(tree, {k: (v.type if isinstance(v, ak.Array) else v.dtype) for k, v in data.items()},
+                 counter_name=lambda c: f"n_{c}", field_name=lambda outer, inner: f"{outer}_{inner}")
+        if len(data["label"]):
+            f[tree].extend(data)
+    tmp.replace(path)
+    (path.parent / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))
+
+
+def read_tree(path: str | Path, *, filename: str, tree: str, fmt: str, what: str, branches: list[str],
+              max_entries: int | None = None) -> tuple[ak.Array, Path]:
+    """(the branches as arrays, the file's path) of a sample file or its folder; SampleError naming what is
+    wrong (no file, no tree, missing branches, unreadable) otherwise."""
     import uproot
 
     path = Path(path)
     if path.is_dir():
-        path = path / "jets.root"
+        path = path / filename
     if not path.is_file():
-        raise SampleError(f"no sample file at {path}")
+        raise SampleError(f"no {what} at {path}")
     try:
         with uproot.open(path) as f:
-            if TREE not in f:
+            if tree not in f:
                 keys = ", ".join(k.split(";")[0] for k in f.keys()) or "none"
-                raise SampleError(f"{path} has no TTree {TREE!r} (available keys: {keys})")
-            tree = f[TREE]
-            branches = set(tree.keys())
-            need = set(JET_BRANCHES) | {f"part_{p}" for p in PART_FIELDS}
-            lacking = sorted(need - branches)
+                raise SampleError(f"{path} has no TTree {tree!r} (available keys: {keys}); not a {fmt} sample")
+            lacking = sorted(set(branches) - set(f[tree].keys()))
             if lacking:
-                raise SampleError(f"{path}: TTree {TREE!r} lacks branches {lacking}; not a {FORMAT} sample")
-            arrays = tree.arrays(list(JET_BRANCHES) + [f"part_{p}" for p in PART_FIELDS], entry_stop=max_jets)
+                raise SampleError(f"{path}: TTree {tree!r} lacks branches {lacking}; not a {fmt} sample")
+            return f[tree].arrays(branches, entry_stop=max_entries), path
     except SampleError:
         raise
     except Exception as exc:  # uproot raises many types on damaged files
         raise SampleError(f"{path} is not a readable ROOT file ({type(exc).__name__}: {exc})") from None
-    manifest_path = path.parent / "manifest.json"
-    manifest: dict[str, Any] = {}
-    if manifest_path.is_file():
-        try:
-            manifest = json.loads(manifest_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise SampleError(f"{manifest_path} is not valid JSON ({exc})") from None
-    jets = arrays[list(JET_BRANCHES)]
-    particles = ak.zip({p: arrays[f"part_{p}"] for p in PART_FIELDS})
-    return JetSample(jets, particles, manifest, path)
+
+
+def read_manifest(path: Path, *, required: bool = False) -> dict[str, Any]:
+    """The `manifest.json` beside a sample file ({} when absent and not required)."""
+    manifest_path = Path(path).parent / "manifest.json"
+    if not manifest_path.is_file():
+        if required:
+            raise SampleError(f"{path} has no manifest.json beside it")
+        return {}
+    try:
+        return json.loads(manifest_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise SampleError(f"{manifest_path} is not valid JSON ({exc})") from None
