@@ -313,9 +313,11 @@ class OfflineProposer:
         return out
 
     def abstract(self, state: SearchState) -> list[tuple[str, str | None, float]]:
-        """Concepts (text, template, loss of the member it came from) from the best front members."""
+        """Concepts (text, template, loss of the member it came from) from every front member: the
+        lowest-loss members are often over-fitted GP expressions with no reusable structure, while the
+        simple end of the front carries the physics (the library keeps the best `max_concepts`)."""
         out: list[tuple[str, str | None, float]] = []
-        for c in sorted(state.front, key=lambda k: k.loss)[:5]:
+        for c in sorted(state.front, key=lambda k: k.loss):
             template, params, _ = parametrize(c.expr)
             for factor in sympy.Mul.make_args(template):
                 kind = _kind(factor)
@@ -367,6 +369,8 @@ def _kind(factor: sympy.Expr) -> str | None:
         return "power law"
     if isinstance(factor, sympy.Pow) and isinstance(factor.base, sympy.Function):
         return "power of a function"
+    if isinstance(factor, sympy.Add) and factor.is_polynomial(*(s for s in factor.free_symbols if not is_param(s))):
+        return "polynomial factor"  # e.g. (1 + cos_theta**2) in a*(1 + cos_theta**2)
     return None
 
 
