@@ -190,7 +190,7 @@ def detector_resolution(inp: DetectorResolutionInput) -> DetectorResolutionResul
         jets = _jet_provider(inp) if inp.jets else None
         for ref in card_references(inp.detector):
             if ref.quantity == "jet_pt" and not ref.modelled:
-                continue  # pile-up dominated jet points: not simulated, not worth generating jets for
+                continue  # low-pT jets of a preset without pile-up: not simulated, not worth generating jets for
             value = measure(det, ref, rng=rng, n=inp.n_particles, jets=jets)
             if value is None:
                 continue

@@ -5,7 +5,9 @@ the spread of the reconstructed quantity, never from reading the configured form
     photons  single photons of energy E, |eta| < eta_max: sigma(E)/E of the leading ECAL cluster
     muons    single muons of transverse momentum pT, |eta| < eta_max: sigma(pT)/pT
     jets     the constituents of generator-level jets (Pythia + FastJet) go through the detector one
-             jet at a time; response r = pT_reco / pT_truth (or E for e+e- jets); JER = sigma(r) / <r>
+             jet at a time; response r = pT_reco / pT_truth (or E for e+e- jets); JER = sigma(r) / <r>;
+             a detector with a `jet_level` adds its in-situ effects (e.m. scale + jet energy scale,
+             pile-up in the jet area: `hepilot.models.events.jet_level`)
 The spread is the Gaussian core: the RMS inside +-2 sigma, iterated to convergence and divided by
 0.8796 (the RMS of a unit Gaussian truncated at +-2), the usual core fit without binning.
 """
@@ -90,10 +92,14 @@ def jet_response(detector: Detector, constituents: ak.Array, truth: np.ndarray, 
 
     truth: the generator-level jet pT (or energy with use_energy) for every jet.
     """
-    reco = detector.apply(constituents, rng=rng)
+    level = detector.config.jet_level
+    reco = detector.apply(constituents, rng=rng, em_scale=level is not None)
     if use_energy:
         got = ak.to_numpy(ak.sum(reco.e, axis=1)).astype(float)
     else:
         got = physics.pt(ak.to_numpy(ak.sum(reco.px, axis=1)), ak.to_numpy(ak.sum(reco.py, axis=1)))
-    mean, sigma = core_width(got / np.asarray(truth, dtype=float))
+    truth = np.asarray(truth, dtype=float)
+    if level is not None:
+        got = level.in_situ(got, truth, rng=rng)
+    mean, sigma = core_width(got / truth)
     return mean, sigma / mean

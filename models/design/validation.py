@@ -7,9 +7,9 @@ Reference points (knowledge/corpus/detectors/<name>.yaml, `hepilot.knowledge.det
                    theta = 90 deg: sigma(pT)/pT = a pT (+) b
     jet_pt         the card's `jets.published` points (pT given: pp anti-kT jets; none given: e+e- jets)
 Points the simulation cannot reproduce by construction are kept but marked `modelled = False`
-(pile-up dominated low-pT jets, "large rapidity" muons of a central-only check, muons above
-500 GeV for a preset without a muon spectrometer: CMS is tracker-only here) so a report shows them
-instead of hiding them. The ATLAS card has no muon number at 500 GeV (value null); a
+(pile-up dominated low-pT jets for a preset without a pile-up `jet_level`, "large rapidity" muons of a
+central-only check, muons above 500 GeV for a preset without a muon spectrometer: CMS is tracker-only
+here) so a report shows them instead of hiding them. The ATLAS card has no muon number at 500 GeV (value null); a
 `derived` reference is added from the muon-spectrometer design goal (4% at 100 GeV, 10% at 1 TeV,
 arXiv:1109.6933) combined with the card's inner-detector formula.
 Agreement: |simulated - published| <= 10% of published for a value; inside [0.9 low, 1.1 high]
@@ -72,14 +72,15 @@ def _num(node) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
-def _from_entry(name: str, quantity: str, entry: dict, sources: dict, muon_system: bool) -> Reference | None:
+def _from_entry(name: str, quantity: str, entry: dict, sources: dict, muon_system: bool,
+                pileup: bool = False) -> Reference | None:
     value = entry.get("value")
     energy = entry.get("pt_GeV")
     text = entry.get("quantity", "")
     src = sources.get(entry.get("source", ""), entry.get("source", ""))
     modelled = "large rapidity" not in text
-    if quantity == "jet_pt" and energy is not None and energy < 50:
-        modelled = False  # pile-up and noise dominate low-pT jets; neither is simulated
+    if quantity == "jet_pt" and energy is not None and energy < 50 and not pileup:
+        modelled = False  # pile-up dominates low-pT jets and this preset simulates none
     if quantity == "muon_pt" and energy is not None and energy > 500 and not muon_system:
         modelled = False  # the spectrometer dominates there and the preset has none
     if isinstance(value, list) and len(value) == 2:
@@ -99,6 +100,7 @@ def card_references(name: str) -> list[Reference]:
     card = load_detector_card(name)
     preset = DETECTOR_PRESETS.get(name.lower())
     muon_system = preset is not None and preset.muon is not None
+    pileup = preset is not None and preset.jet_level is not None and preset.jet_level.pileup_mu > 0
     sources = card["sources"]
     refs: list[Reference] = []
     ecal = card.get("ecal", {})
@@ -131,7 +133,7 @@ def card_references(name: str) -> list[Reference]:
     for entry in card.get("jets", {}).get("published", []):
         if "boson mass" in entry.get("quantity", ""):
             continue
-        ref = _from_entry(name, "jet_pt", entry, sources, muon_system)
+        ref = _from_entry(name, "jet_pt", entry, sources, muon_system, pileup)
         if ref is not None:
             refs.append(ref)
     return refs

@@ -32,6 +32,8 @@ Tracks above `track_pt_max` are not used for charged hadrons, which are then mea
 calorimeters (ATLAS particle flow uses tracks with pT < 40 GeV only, arXiv:1703.10485).
 Electrons combine the track and the ECAL measurement with inverse-variance weights. Neutrinos and
 other invisible particles are removed.
+Jet-level effects (non-compensation with a jet energy scale, pile-up): `jet_level.JetLevelConfig`,
+opt-in per config and applied where jets meet their truth; apply(em_scale=True) gives its e.m. scale.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ import numpy as np
 
 from hepilot.models import physics
 from hepilot.models.events._calorimetry import LEAKAGE_WEIGHT, leak_fraction, merge_cells, shares_cell
+from hepilot.models.events.jet_level import PILEUP_NOISE_CHS, JetLevelConfig
 
 __all__ = [
     "TrackerConfig",
@@ -160,6 +163,9 @@ class CalorimeterConfig:
         return max(self.cell_eta, width), max(self.cell_phi, width)
 
 
+_OPTIONAL = {"muon": MuonSystemConfig, "jet_level": JetLevelConfig}
+
+
 def _hcal_default() -> CalorimeterConfig:
     return CalorimeterConfig(0.50, 1.0, 0.03, 0.1, 0.1, 4.9, 0.5, 7.4, shower="hadronic", inner_radius=2.3,
                              shower_width=0.1, unit_length=0.25, reference_depth=7.4)
@@ -180,6 +186,7 @@ class DetectorConfig:
     track_pt_max: float | None = None  # GeV; charged hadrons above are measured by the calorimeters (None: all tracked)
     photon_confusion: bool = False  # photons sharing an ECAL cluster with a hadron join its hadronic cluster
     magnet_outside_calorimeters: bool = True  # CMS/CEPC-like coil around the HCAL; ATLAS: inside the ECAL
+    jet_level: JetLevelConfig | None = None  # in-situ jet effects (jet_level module); None: per particle only
     source: str = ""
 
     def with_params(self, **changes) -> DetectorConfig:
@@ -195,8 +202,8 @@ class DetectorConfig:
         new = replace(self, **top) if top else self
         for head, sub in parts.items():
             current = getattr(new, head)
-            if current is None and head == "muon":
-                current = MuonSystemConfig()
+            if current is None and head in _OPTIONAL:
+                current = _OPTIONAL[head]()
             new = replace(new, **{head: replace(current, **sub)})
         return new
 
@@ -214,11 +221,19 @@ class DetectorConfig:
 #        1 TeV standalone (design, arXiv:1109.6933); LAr ECAL 10%/sqrt(E) (+) 0.7%, cells 0.025 x 0.0245,
 #        R = 1.5 m, 24 X0; Tile HCAL 50%/sqrt(E) (+) 3%, 0.1 x 0.1, R = 2.28 m, 7.4 lambda.
 #        ATLAS Collaboration, JINST 3 (2008) S08003. Particle flow with tracks below 40 GeV only (arXiv:1703.10485).
+#        Jet level (2015-2017 in-situ JER, arXiv:2007.02645): e/h = 1.74 +- 0.04 of the LAr e.m. compartment
+#        (Kulchitsky et al., hep-ex/0004009, 1996 combined test beam) and 1.362 +- 0.006 of the Tile calorimeter
+#        (Budagov et al., JINR-E1-2002-13, 1999 test beam, 10-300 GeV); <mu> = 31.6, the luminosity-weighted
+#        mean of 2015 (13.4, 3.2/fb), 2016 (25.1, 33.0/fb) and 2017 (37.8, 44.3/fb) (ATLAS luminosity public
+#        results, arXiv:2212.09379); R = 0.4, pile-up tracks removed (particle flow).
 # CMS:   3.8 T tracker with effective 32 um hits and 0.44 X0 so that sigma(pT)/pT = 0.015% pT (+) 0.7%
 #        (1% at 50 GeV, 7.5% at 500 GeV: the card's cosmic-muon points, 2008 alignment; the muon
 #        system is not modelled); PbWO4 ECAL 2.8%/sqrt(E) (+) 12%/E (+) 0.3%, 0.0174 x 0.0174, R = 1.29 m,
 #        25.8 X0; HCAL (ECAL+HCAL combined for hadrons) 84.7%/sqrt(E) (+) 7.4%, 0.087 x 0.087, R = 1.77 m,
 #        5.8 lambda.  CMS, JINST 3 (2008) S08004; CMS Physics TDR Vol. I (CERN-LHCC-2006-001).
+#        Jet level (8 TeV in-situ JER, arXiv:1607.03663): no e.m.-scale layer (particle flow calibrates every
+#        hadron cluster; the 84.7% (+) 7.4% test beam is after that correction, EPJC 60 (2009) 359);
+#        <mu> = 21 (2012 run, CMS luminosity public results), anti-kT R = 0.5, charged-hadron subtraction.
 # CEPC:  3 T, TPC R = 1.8 m, sigma(1/pT) = 2e-5 GeV^-1 (+) 1e-3/(p sin^1.5 theta) (effective 33 um over
 #        220 points, 0.02 X0); Si-W ECAL 16%/sqrt(E) (+) 1%, 1 cm cells at R = 1.85 m, 24 X0 in 30 layers;
 #        SDHCAL 60%/sqrt(E) (+) 1.5%, 1 cm pads at R = 2.06 m, 6 lambda in 40 layers (deposits closer than
@@ -240,6 +255,9 @@ DETECTOR_PRESETS: dict[str, DetectorConfig] = {
         magnet_outside_calorimeters=False,
         track_pt_max=40.0,
         photon_confusion=True,
+        jet_level=JetLevelConfig(e_over_h_ecal=1.74, e_over_h_hcal=1.362, pileup_mu=31.6,
+                                 pileup_noise=PILEUP_NOISE_CHS[(13000.0, 0.4)], jet_radius=0.4,
+                                 source="hep-ex/0004009, JINR-E1-2002-13, arXiv:2212.09379; Pythia 8 Monash pile-up"),
         source="ATLAS, JINST 3 (2008) S08003; particle flow arXiv:1703.10485",
     ),
     "cms": DetectorConfig(
@@ -252,6 +270,8 @@ DETECTOR_PRESETS: dict[str, DetectorConfig] = {
         hcal=CalorimeterConfig(0.847, 1.0, 0.074, 0.087, 0.087, 5.0, 0.5, 5.8, shower="hadronic", inner_radius=1.77,
                                shower_width=0.1, unit_length=0.203, layers=1, reference_depth=5.8),
         photon_confusion=True,
+        jet_level=JetLevelConfig(pileup_mu=21.0, pileup_noise=PILEUP_NOISE_CHS[(8000.0, 0.5)], jet_radius=0.5,
+                                 source="CMS 2012 luminosity; Pythia 8 Monash pile-up"),
         source="CMS, JINST 3 (2008) S08004",
     ),
     "cepc": DetectorConfig(
@@ -287,10 +307,12 @@ class Detector:
     def name(self) -> str:
         return self.config.name
 
-    def apply(self, particles: ak.Array, *, rng: np.random.Generator) -> ak.Array:
+    def apply(self, particles: ak.Array, *, rng: np.random.Generator, em_scale: bool = False) -> ak.Array:
         """Reconstructed particles: records px, py, pz, e, pid, charge per event (same layout as input).
 
         particles: (events, var) records with px, py, pz, e (GeV), pid, charge.
+        em_scale: hadron showers at the e.m. scale of a non-compensating `jet_level` (uncalibrated: the
+        jet energy scale of `JetLevelConfig.in_situ` restores the mean); ignored without one.
         """
         counts = ak.to_numpy(ak.num(particles))
         n_events = len(counts)
@@ -355,7 +377,14 @@ class Detector:
         shadow = tracked & (apid != 11) & (apid != _MUON) & in_hcal if cfg.shower_merging else np.zeros_like(tracked)
         track_e = np.zeros(len(pt))
         track_e[tracked & (apid != 11)] = track_pt * np.cosh(eta[tracked & (apid != 11)])
-        out.append(self._clusters(kin, to_hcal | shadow, cfg.hcal, rng, label=130,
+        deposits = kin
+        if em_scale and cfg.jet_level is not None and cfg.jet_level.non_compensating:
+            depth = cfg.ecal.depth * LAMBDA_PER_X0  # the hadron deposits and the tracks' expected ones, e.m. scale
+            had = (to_hcal & ~confused) | shadow
+            deposits = {**kin, "e": kin["e"].copy()}
+            deposits["e"][had] *= cfg.jet_level.pion_response(kin["e"][had], depth)
+            track_e[shadow] *= cfg.jet_level.pion_response(track_e[shadow], depth)
+        out.append(self._clusters(deposits, to_hcal | shadow, cfg.hcal, rng, label=130,
                                   track_e=np.where(shadow, track_e, 0.0)))
 
         allc = {k: np.concatenate([b[k] for b in out]) for k in out[0]}

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from hepilot.models.design.resolution import core_width
-from hepilot.models.design.validation import Reference, agrees, card_references
+from hepilot.models.design.validation import Reference, _from_entry, agrees, card_references
 
 
 def test_core_width_recovers_a_gaussian_and_ignores_tails():
@@ -32,3 +32,7 @@ def test_card_references_read_the_cards():
     assert refs[("photon_energy", 50.0)].value == pytest.approx(np.sqrt(0.028**2 / 50 + (0.12 / 50) ** 2 + 0.003**2))
     atlas = [r for r in card_references("atlas") if r.quantity == "muon_pt" and r.energy == 500.0]
     assert atlas and atlas[0].derived  # not on the card: derived from the spectrometer design goal
+    # low-pT jets are pile-up dominated: compared only for a preset that simulates pile-up (ATLAS, CMS do)
+    jets = {r.energy: r.modelled for r in card_references("atlas") if r.quantity == "jet_pt"}
+    assert jets == {20: True, 300: True}
+    assert not _from_entry("x", "jet_pt", {"pt_GeV": 20, "value": 0.24}, {}, False, pileup=False).modelled
