@@ -17,6 +17,9 @@ Pair features are computed only for pairs of real particles (weaver-core's spars
 batch-norm statistics ignore padding. Initialisation follows weaver-core (MoCo-v3 ViT init and
 1/sqrt(2 l) rescaling of block l's output projections).
 
+Training-time trimming as in weaver-core (`ParTConfig.train_trim`): random particle order, batch cut to
+a random quantile (0.9-1.02) of its jet lengths, so ~10% of the jets lose random particles.
+
 CPU changes: the paper's 128 particles are kept (at 200 the pair tensors need > 16 GB); the
 trainer trims each batch to its longest jet. `ParTConfig.small()` is a CPU preset
 (64/128/64, pair 32x3, 4 heads, 4+1 blocks); `tiny()` is for tests. `load_weaver_state_dict`
@@ -50,6 +53,10 @@ class ParTConfig:
     ffn_ratio: int = 4
     dropout: float = 0.1
     n_particles: int = 128
+    # training-time trimming of weaver-core's SequenceTrimmer: after 5 warm-up steps each training
+    # batch keeps its particles in random order and is cut to the q-quantile of its jet lengths,
+    # q ~ U(0.9, 1.02), so the longest jets lose random particles (an augmentation); None = off
+    train_trim: tuple[float, float] | None = (0.9, 1.02)
 
     @classmethod
     def small(cls) -> ParTConfig:
@@ -196,6 +203,7 @@ class ParticleTransformer(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.fc = nn.Sequential(nn.Linear(dim, cfg.num_classes))
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self._trim_steps = 0  # training batches seen (the trimmer starts after 5, as weaver-core's)
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -213,7 +221,22 @@ class ParticleTransformer(nn.Module):
                 block.attn.out_proj.weight.div_(math.sqrt(2.0 * layer_id))
                 block.fc2.weight.div_(math.sqrt(2.0 * layer_id))
 
+    def _trim(self, features, vectors, mask):
+        """weaver-core's SequenceTrimmer in training mode (see ParTConfig.train_trim)."""
+        self._trim_steps += 1
+        if self._trim_steps <= 5:
+            return features, vectors, mask
+        lo, hi = self.config.train_trim
+        q = min(1.0, lo + (hi - lo) * float(torch.rand(())))
+        real = mask > 0  # (N, 1, P)
+        maxlen = max(int(torch.quantile(real.sum(dim=-1).to(features.dtype), q)), 1)
+        perm = torch.rand(real.shape, dtype=features.dtype).masked_fill(~real, -1).argsort(dim=-1, descending=True)
+        features, vectors, mask = (torch.gather(t, -1, perm.expand_as(t)) for t in (features, vectors, mask))
+        return features[..., :maxlen], vectors[..., :maxlen], mask[..., :maxlen]
+
     def forward(self, features: torch.Tensor, vectors: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if self.training and self.config.train_trim is not None:
+            features, vectors, mask = self._trim(features, vectors, mask)
         real = mask.squeeze(1) > 0  # (N, P)
         x = self.embed(features).masked_fill(~real.unsqueeze(-1), 0.0)  # (N, P, E)
         key_pad = torch.zeros_like(real, dtype=x.dtype).masked_fill(~real, float("-inf"))  # (N, P)

@@ -61,7 +61,8 @@ class TrainConfig:
     patience: int | None = 5  # epochs without a better validation loss before stopping; None = never
     seed: int = 0
     eval_batch_size: int = 64  # small, length-sorted batches: less padding and cache-resident activations
-    group_by_length: bool = True  # batches of similar-length jets (less padding); see _epoch_batches
+    # batches of similar-length jets (less padding, ~1.7x faster) -- off by default: see _epoch_batches
+    group_by_length: bool = False
 
     def __post_init__(self):
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
@@ -85,11 +86,15 @@ class TrainResult:
 
 
 class Ranger(torch.optim.RAdam):
-    """RAdam with Lookahead (Zhang et al. 2019): every k steps the slow weights move alpha toward the fast ones."""
+    """RAdam with Lookahead (Zhang et al. 2019): every k steps the slow weights move alpha toward the fast ones.
+
+    Weight decay is decoupled (the weights shrink by lr * weight_decay per step, as in weaver-core's
+    Ranger and AdamW), not an L2 term added to the gradient.
+    """
 
     def __init__(self, params, lr: float = 1e-3, *, alpha: float = 0.5, k: int = 6, betas=(0.95, 0.999),
                  eps: float = 1e-5, weight_decay: float = 0.0):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled_weight_decay=True)
         self.alpha, self.k = alpha, k
 
     @torch.no_grad()
@@ -153,9 +158,16 @@ def _schedule(cfg: TrainConfig) -> Callable[[int], float]:
 
 
 def _optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    no_decay = {"cls_token"}
-    decay = [p for n, p in model.named_parameters() if p.requires_grad and n.split(".")[-1] not in no_decay]
-    rest = [p for n, p in model.named_parameters() if p.requires_grad and n.split(".")[-1] in no_decay]
+    """The optimiser; the class token never decays, and under Ranger (weaver-core's recipe) neither do
+    biases and other 1-d parameters (norm scales, per-head weights), as in weaver-core's `optim`."""
+    def decays(name: str, p: torch.Tensor) -> bool:
+        if name.split(".")[-1] == "cls_token":
+            return False
+        return not (cfg.optimizer == "ranger" and (p.ndim <= 1 or name.endswith(".bias")))
+
+    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    decay = [p for n, p in params if decays(n, p)]
+    rest = [p for n, p in params if not decays(n, p)]
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}]
     if rest:
         groups.append({"params": rest, "weight_decay": 0.0})
@@ -172,7 +184,11 @@ def _epoch_batches(n: int, lengths: np.ndarray | None, cfg: TrainConfig, epoch: 
     With `group_by_length`, the shuffled jets are cut into pools of 32 batches, each pool is sorted
     by jet length before it is cut into batches, and the batch order is shuffled again: every
     batch is still a random draw, but of jets of similar length, so trimming removes most padding
-    (the `group_by_length` sampler of HuggingFace transformers).
+    (the `group_by_length` sampler of HuggingFace transformers). It is off by default: jet length is
+    correlated with the label (top jets have more constituents than QCD jets), so length-grouped
+    batches are label-sorted and their batch-norm statistics differ from the running averages used
+    at evaluation. On 10k top/QCD jets (12 epochs, ParticleNet-Lite) it cost 0.0064 in test AUC
+    (0.9676 vs 0.9740; weaver-core's trainer, random batches: 0.9738).
     """
     rng = np.random.default_rng([cfg.seed, epoch])
     order = rng.permutation(n)

@@ -149,3 +149,24 @@ def test_rejection_text_shows_interval_or_lower_bound():
     assert Interval(22.2, 15.4, 31.0, 5.0, 0.68, 100).rejection_text(200) == "22.2 [15.4, 31.0]"
     assert Interval(22.2, 15.4, math.inf, math.inf, 0.68, 100).rejection_text(200) == "22.2 [15.4, > 200]"
     assert Interval(math.inf, 50.0, math.inf, math.inf, 0.68, 100).rejection_text(200) == "> 200"
+
+
+def test_paired_auc_difference_is_narrower_than_separate_intervals_and_unbiased():
+    # scores x ~ N(y, 1) and x + N(0, 0.3^2): AUC = Phi(1 / sqrt(2)) and Phi(1 / sqrt(2 * 1.09));
+    # the analytic difference (0.0068) must lie within 3 paired standard deviations
+    from scipy.stats import norm
+
+    from hepilot.models.metrics import bootstrap_ci, paired_difference, roc_auc
+
+    rng = np.random.default_rng(7)
+    y = np.repeat([0, 1], 4000)
+    a = y + rng.standard_normal(y.size)
+    b = a + 0.3 * rng.standard_normal(y.size)
+    d = paired_difference(roc_auc, y, a, b, n_boot=300, seed=1)
+    assert d.value == pytest.approx(roc_auc(y, a) - roc_auc(y, b), abs=1e-12)
+    expected = norm.cdf(1 / np.sqrt(2)) - norm.cdf(1 / np.sqrt(2 * 1.09))
+    assert abs(d.value - expected) < 3 * d.std
+    separate = np.hypot(bootstrap_ci(roc_auc, y, a, n_boot=300).std, bootstrap_ci(roc_auc, y, b, n_boot=300).std)
+    assert d.std < 0.5 * separate
+    same = paired_difference(roc_auc, y, a, a, n_boot=20)
+    assert same.value == 0.0 and same.std == 0.0

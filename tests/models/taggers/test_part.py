@@ -63,3 +63,22 @@ def test_matches_weaver_core_implementation(synthetic_jets):
     inputs = _inputs(synthetic_jets[0])
     with torch.no_grad():
         assert torch.allclose(ours(*inputs), ref(*inputs), atol=1e-5)
+
+
+def test_training_trimmer_keeps_random_real_particles(synthetic_jets):
+    # weaver-core's SequenceTrimmer: after 5 warm-up batches, the batch is cut to a quantile q in
+    # [0.9, 1] of its jet lengths; each jet keeps min(n_real, maxlen) of its own real particles.
+    model = ParticleTransformer(ParTConfig.tiny()).train()
+    features, vectors, mask = _inputs(synthetic_jets[0], n=48)
+    n_real = mask.sum(dim=(1, 2))
+    for _ in range(5):  # warm-up: untouched
+        assert model._trim(features, vectors, mask)[2].shape == mask.shape
+    torch.manual_seed(3)
+    f2, v2, m2 = model._trim(features, vectors, mask)
+    maxlen = m2.shape[-1]
+    assert torch.quantile(n_real, 0.9) - 1 <= maxlen <= n_real.max()
+    assert torch.equal(m2.sum(dim=(1, 2)), n_real.clamp(max=maxlen))
+    # the kept energies are a subset of the jet's own real particles
+    for jet in range(len(mask)):
+        kept = set(v2[jet, 3][m2[jet, 0] > 0].tolist())
+        assert kept <= set(vectors[jet, 3][mask[jet, 0] > 0].tolist())

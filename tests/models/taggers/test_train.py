@@ -116,9 +116,9 @@ def test_length_grouped_batches_cover_each_jet_once_and_reduce_padding():
 
     rng = np.random.default_rng(0)
     lengths = rng.integers(5, 128, 4096)
-    cfg = TrainConfig(batch_size=32)
+    cfg = TrainConfig(batch_size=32, group_by_length=True)
     grouped = _epoch_batches(4096, lengths, cfg, epoch=3)
-    plain = _epoch_batches(4096, lengths, TrainConfig(batch_size=32, group_by_length=False), epoch=3)
+    plain = _epoch_batches(4096, lengths, TrainConfig(batch_size=32), epoch=3)  # the default: random batches
     assert sorted(np.concatenate(grouped).tolist()) == list(range(4096))  # 4096 = 128 full batches
     assert grouped[0].tolist() != _epoch_batches(4096, lengths, cfg, epoch=4)[0].tolist()  # reshuffled per epoch
 
@@ -141,3 +141,21 @@ def test_checkpoint_of_a_different_network_is_ignored(tmp_path):
 
     res = train_model(_Wider(), tr, ytr, va, yva, config=cfg, checkpoint_dir=tmp_path)
     assert res.resumed_from is None and len(res.history) == 2
+
+
+def test_ranger_weight_decay_is_decoupled_and_spares_biases():
+    # weaver-core's Ranger shrinks weights by (1 - lr wd) per step; an L2 term in the gradient would
+    # instead feed the momentum. With a zero loss gradient only the decay acts: 5 steps (before the
+    # first lookahead sync at k = 6) give w0 (1 - lr wd)^5 exactly, and biases do not decay.
+    from hepilot.models.taggers.train import _optimizer
+
+    torch.manual_seed(0)
+    lin = nn.Linear(4, 3)
+    w0, b0 = lin.weight.detach().clone(), lin.bias.detach().clone()
+    opt = _optimizer(lin, TrainConfig(optimizer="ranger", lr=0.1, weight_decay=0.2))
+    for _ in range(5):
+        opt.zero_grad()
+        (0.0 * lin(torch.ones(1, 4)).sum()).backward()
+        opt.step()
+    assert torch.allclose(lin.weight, w0 * (1 - 0.1 * 0.2) ** 5, rtol=1e-6)
+    assert torch.equal(lin.bias, b0)
