@@ -144,16 +144,20 @@ def weaver_side_by_side(data, split, args) -> str:
     return "\n".join(summary) + "\n\n" + "\n".join(rows)
 
 
-def _train_one(name: str, sample: str, args) -> object:
+def _run_tagger(name: str, data, split, args, threads: int | None):
+    """Train and test one tagger of the table on `split` (no early stopping: the best validation epoch is kept)."""
+    if name == "bdt":
+        return run_bdt(data, split, seed=args.seed)
+    return run_neural(name, data, split, preset=args.preset, epochs=args.epochs, seed=args.seed, threads=threads,
+                      train_overrides={"patience": None})
+
+
+def _train_one(name: str, sample: str, args):
     """One tagger of the table in a worker process (one torch thread): the same data and split as the parent."""
     set_threads(1)
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s [{name}] %(name)s %(message)s")
     data = load_tagger_data(sample, signal="top")
-    split = split_for(data, seed=args.seed)
-    if name == "bdt":
-        return run_bdt(data, split, seed=args.seed)
-    return run_neural(name, data, split, preset=args.preset, epochs=args.epochs, seed=args.seed, threads=1,
-                      train_overrides={"patience": None})
+    return _run_tagger(name, data, split_for(data, seed=args.seed), args, threads=1)
 
 
 # slowest first, so that --jobs 2 keeps both workers busy
@@ -174,9 +178,7 @@ def full_table(data, split, args) -> str:
     for name in todo:
         if name not in _RUNS:
             log.info("training %s", name)
-            _RUNS[name] = run_bdt(data, split, seed=args.seed) if name == "bdt" else \
-                run_neural(name, data, split, preset=args.preset, epochs=args.epochs, seed=args.seed,
-                           threads=args.threads, train_overrides={"patience": None})
+            _RUNS[name] = _run_tagger(name, data, split, args, threads=args.threads)
     runs = [_RUNS[n] for n in args.architectures]
     lines = ["| tagger | parameters | AUC | 1/eB at eS=0.3 [68% CI] | train s | train jets/s | inference jets/s | published AUC / 1/eB |",
              "|---|---|---|---|---|---|---|---|"]
@@ -222,11 +224,32 @@ def events_section(args) -> str:
                      f"{r.config['best_epoch']} | {r.train_seconds:.0f} |")
     verdict = "beats" if d.low > 0 else ("does not beat" if d.high < 0 else "is level with")
     lines += ["", f"MPNN - DNN: dAUC {d.value:+.4f} +- {d.std:.4f} (paired bootstrap, 68% interval "
-                  f"[{d.low:+.4f}, {d.high:+.4f}]): the MPNN {verdict} the DNN on the same inputs, as the paper claims."
-              if d.low > 0 else
-              f"MPNN - DNN: dAUC {d.value:+.4f} +- {d.std:.4f} (paired bootstrap): the MPNN {verdict} the DNN; "
-              "the paper claims it beats it."]
+                  f"[{d.low:+.4f}, {d.high:+.4f}]): the MPNN {verdict} the DNN on the same inputs (the paper "
+                  "claims it beats it)."]
     return "\n".join(lines)
+
+
+def tagger_sections(args) -> str:
+    """The weaver-core side by side and/or the full table on one jet sample."""
+    data = load_tagger_data(_sample(args), signal="top")
+    split = split_for(data, seed=args.seed)
+    n_tr, n_va, n_te = (len(s) for s in split[:3])
+    n_sig = int(data.y.sum())
+    t0 = time.perf_counter()
+    parts = [f"## Jet taggers\n\nTop vs QCD, 14 TeV, anti-kT R = 0.8, 550 < pT < 650 GeV, |eta| < 2, ATLAS-like "
+             f"response; {n_sig} top + {len(data) - n_sig} QCD jets split {n_tr} / {n_va} / {n_te} (train / validation / "
+             f"test, seed {args.seed}); preset `{args.preset}`, {args.epochs} epochs, the papers' optimisers; "
+             f"{torch.get_num_threads() if args.jobs == 1 else f'{args.jobs} processes of 1'} torch thread(s); no early stopping (best validation epoch kept); load average at "
+             f"start {os.getloadavg()[0]:.1f}. BDT times include computing its substructure features."]
+    if not args.skip_weaver:
+        parts.append("### hepilot vs weaver-core (same jets, split, preset, epochs, batch size, optimiser and schedule)\n\n" +
+                     weaver_side_by_side(data, split, args))
+    if not args.skip_table:
+        parts.append("### All taggers on the same split\n\n" + full_table(data, split, args))
+    parts.append(f"Wall time {time.perf_counter() - t0:.0f} s; load average at end {os.getloadavg()[0]:.1f} "
+                 "(a load above the core count means other jobs shared the CPU: throughputs are lower bounds, "
+                 "ratios measured side by side are the meaningful numbers).")
+    return "\n\n".join(parts)
 
 
 def main() -> None:
@@ -253,38 +276,12 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     set_threads(args.threads)
-    if args.events:
-        text = events_section(args)
-        print(text)
-        if not args.no_write:
-            from hepilot.benchmarks._report import write_section
-
-            write_section("taggers-events", text)
-        return
-    data = load_tagger_data(_sample(args), signal="top")
-    split = split_for(data, seed=args.seed)
-    n_tr, n_va, n_te = (len(s) for s in split[:3])
-    n_sig = int(data.y.sum())
-    t0 = time.perf_counter()
-    parts = [f"## Jet taggers\n\nTop vs QCD, 14 TeV, anti-kT R = 0.8, 550 < pT < 650 GeV, |eta| < 2, ATLAS-like "
-             f"response; {n_sig} top + {len(data) - n_sig} QCD jets split {n_tr} / {n_va} / {n_te} (train / validation / "
-             f"test, seed {args.seed}); preset `{args.preset}`, {args.epochs} epochs, the papers' optimisers; "
-             f"{torch.get_num_threads() if args.jobs == 1 else f'{args.jobs} processes of 1'} torch thread(s); no early stopping (best validation epoch kept); load average at "
-             f"start {os.getloadavg()[0]:.1f}. BDT times include computing its substructure features."]
-    if not args.skip_weaver:
-        parts.append("### hepilot vs weaver-core (same jets, split, preset, epochs, batch size, optimiser and schedule)\n\n" +
-                     weaver_side_by_side(data, split, args))
-    if not args.skip_table:
-        parts.append("### All taggers on the same split\n\n" + full_table(data, split, args))
-    parts.append(f"Wall time {time.perf_counter() - t0:.0f} s; load average at end {os.getloadavg()[0]:.1f} "
-                 "(a load above the core count means other jobs shared the CPU: throughputs are lower bounds, "
-                 "ratios measured side by side are the meaningful numbers).")
-    text = "\n\n".join(parts)
+    text = events_section(args) if args.events else tagger_sections(args)
     print(text)
     if not args.no_write:
         from hepilot.benchmarks._report import write_section
 
-        write_section(args.section, text)
+        write_section("taggers-events" if args.events else args.section, text)
 
 
 if __name__ == "__main__":
