@@ -61,7 +61,7 @@ def bench_ccqe(args) -> tuple[str, dict]:
 
     train = CCQEGenerator(seed=args.seed + 1).generate(spectrum(args.ccqe_train))
     config = replace(CCQEGANConfig.small(), steps=args.ccqe_steps, gen_hidden=args.ccqe_gen_hidden,
-                     gen_layers=args.ccqe_gen_layers)
+                     gen_layers=args.ccqe_gen_layers, latent_dim=args.ccqe_latent)
     ckpt = Path(args.workdir) / "ccqe_gan.pt"
     t0 = time.perf_counter()
     if args.reuse and ckpt.is_file():
@@ -180,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--ccqe-steps", type=int, default=12_000, help="CCQE GAN generator updates")
     p.add_argument("--ccqe-gen-hidden", type=int, default=CCQEGANConfig.small().gen_hidden)
     p.add_argument("--ccqe-gen-layers", type=int, default=CCQEGANConfig.small().gen_layers)
+    p.add_argument("--ccqe-latent", type=int, default=CCQEGANConfig.small().latent_dim)
     p.add_argument("--jets-sample", default=None, help="train/evaluate on this jets.root instead of simulating one")
     p.add_argument("--chain-jets", type=int, default=200, help="jets per process simulated to time the full chain")
     p.add_argument("--jets-train", type=int, default=5000, help="jets per process to simulate (no --jets-sample)")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from scipy.stats import wasserstein_distance
 from torch import nn
+from torch.nn import functional as F
 
 from hepilot.models.events.ccqe import MUON_MASS, NUCLEON_MASS
 
@@ -39,7 +40,9 @@ __all__ = ["CCQEGANConfig", "CCQEGAN", "to_latent_space", "from_latent_space"]
 log = logging.getLogger(__name__)
 
 _MIN_EVENTS = 64
-_CHUNK = 4096  # events per generator call when sampling
+_CHUNK = 32768  # events per generator call when sampling
+_SLOPE = 0.2  # LeakyReLU slope of the networks
+_U_MAX = 1.0 - 2.0**-23  # largest float32 sigmoid kept for omega / (E_nu - m_mu)
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,9 @@ class CCQEGANConfig:
 
     @classmethod
     def small(cls, **kw: Any) -> CCQEGANConfig:
-        """CPU preset: a 2x32 generator (fast sampling), a 3x64 discriminator, 12k steps of 512."""
-        return replace(cls(gen_hidden=32, gen_layers=2, disc_hidden=64, batch_size=512, steps=12_000,
+        """CPU preset: a 2x16 generator with a 2-d latent (fast sampling: its cost per event is the
+        fast-simulation speed), a 3x64 discriminator, 12k steps of 512."""
+        return replace(cls(latent_dim=2, gen_hidden=16, gen_layers=2, disc_hidden=64, batch_size=512, steps=12_000,
                            eval_every=500), **kw)
 
     @classmethod
@@ -94,7 +98,7 @@ def from_latent_space(x: np.ndarray, e_nu) -> dict[str, np.ndarray]:
 def _mlp(n_in: int, n_out: int, hidden: int, layers: int) -> nn.Sequential:
     mods: list[nn.Module] = []
     for i in range(layers):
-        mods += [nn.Linear(n_in if i == 0 else hidden, hidden), nn.LeakyReLU(0.2)]
+        mods += [nn.Linear(n_in if i == 0 else hidden, hidden), nn.LeakyReLU(_SLOPE)]
     return nn.Sequential(*mods, nn.Linear(hidden if layers else n_in, n_out))
 
 
@@ -210,15 +214,48 @@ class CCQEGAN:
         if not hasattr(self, "generator_"):
             raise RuntimeError("CCQEGAN is not fitted; call fit(...) or CCQEGAN.load(path) first")
 
-    def _sample_latent(self, e_nu: np.ndarray, *, seed: int) -> np.ndarray:
-        cfg = self.config_
+    def _folded_layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The generator's linear layers as (W, b) acting on events stored as columns, with the input
+        standardisation (of ln E_nu) and the output one (of x1, x2) folded into the first and last."""
+        lin = [m for m in self.generator_ if isinstance(m, nn.Linear)]
+        x_std = torch.as_tensor(self.x_std_, dtype=torch.float32)
+        x_mean = torch.as_tensor(self.x_mean_, dtype=torch.float32)
+        folded = []
+        for i, m in enumerate(lin):
+            w, b = m.weight.detach().clone(), m.bias.detach().clone()
+            if i == 0:
+                b -= w[:, -1] * (self.c_mean_ / self.c_std_)
+                w[:, -1] /= self.c_std_
+            if i == len(lin) - 1:
+                w, b = w * x_std[:, None], b * x_std + x_mean
+            folded.append((w.contiguous(), b[:, None].contiguous()))
+        return folded
+
+    def _raw_chunks(self, e_nu: np.ndarray, *, seed: int) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+        """(start, E_nu chunk, generated (x1, x2) of shape (2, chunk)) over `e_nu`, chunk by chunk.
+
+        Events are columns (the 2-row output layer is ~5x faster as W @ H than as H @ W.T) and the
+        chunks are large enough to amortise the per-call overhead yet stay in cache: this is the
+        fast-simulation speed (~45 ns/event for the 2x16 CPU preset on one core)."""
+        layers = self._folded_layers()
+        lat = self.config_.latent_dim
         gen = torch.Generator().manual_seed(seed)
-        out = np.empty((len(e_nu), 2))
+        e_all = torch.from_numpy(np.ascontiguousarray(e_nu, dtype=np.float64))
         with torch.inference_mode():
-            for s in range(0, len(e_nu), _CHUNK):  # small chunks keep activations in cache (~3x faster)
-                c = self._cond(e_nu[s:s + _CHUNK])
-                z = torch.randn(len(c), cfg.latent_dim, generator=gen)
-                out[s:s + _CHUNK] = self.generator_(torch.cat([z, c], 1)).numpy() * self.x_std_ + self.x_mean_
+            for s in range(0, len(e_all), _CHUNK):
+                ec = e_all[s:s + _CHUNK]
+                (w, b), rest = layers[0], layers[1:]
+                h = torch.addmm(b, w[:, :lat], torch.randn(lat, len(ec), generator=gen))
+                h.addr_(w[:, lat], ec.float().log_())
+                for w, b in rest:
+                    h = torch.addmm(b, w, F.leaky_relu_(h, _SLOPE))
+                yield s, ec, h
+
+    def _sample_latent(self, e_nu: np.ndarray, *, seed: int) -> np.ndarray:
+        """Generated (x1, x2) of the module docstring, shape (n, 2)."""
+        out = np.empty((len(e_nu), 2))
+        for s, ec, h in self._raw_chunks(e_nu, seed=seed):
+            out[s:s + len(ec)] = h.T.numpy()
         return out
 
     def sample(self, e_nu, *, seed: int = 0) -> dict[str, np.ndarray]:
@@ -230,12 +267,12 @@ class CCQEGAN:
         lo, hi = self.e_range_
         if e_nu.min(initial=lo) < 0.9 * lo or e_nu.max(initial=hi) > 1.1 * hi:
             log.warning("sampling E_nu outside the training range %.3g-%.3g GeV: extrapolation", lo, hi)
-        x = self._sample_latent(e_nu, seed=seed)
-        out = {"e_nu": e_nu, "e_mu": np.empty(len(e_nu)), "cos_theta": np.empty(len(e_nu))}
-        for s in range(0, len(e_nu), _CHUNK):  # the inverse map chunk by chunk, in cache
-            ev = from_latent_space(x[s:s + _CHUNK], e_nu[s:s + _CHUNK])
-            out["e_mu"][s:s + _CHUNK], out["cos_theta"][s:s + _CHUNK] = ev["e_mu"], ev["cos_theta"]
-        return out
+        e_mu, cos_theta = torch.empty(len(e_nu), dtype=torch.float64), torch.empty(len(e_nu), dtype=torch.float64)
+        for s, ec, h in self._raw_chunks(e_nu, seed=seed):  # from_latent_space, in place and in cache
+            u = h[0].sigmoid_().clamp_(max=_U_MAX)  # omega / (E_nu - m_mu), kept < 1 so that E_mu > m_mu
+            torch.addcmul(ec, u, ec - MUON_MASS, value=-1, out=e_mu[s:s + len(ec)])
+            cos_theta[s:s + len(ec)] = h[1].mul_(-0.5).tanh_()  # 1 - 2 sigmoid(x2)
+        return {"e_nu": e_nu, "e_mu": e_mu.numpy(), "cos_theta": cos_theta.numpy()}
 
     def save(self, path: str | Path) -> Path:
         """Write the generator checkpoint (weights, config, preprocessing)."""
