@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import time
 from dataclasses import replace
@@ -160,6 +161,27 @@ def bench_jets(args) -> tuple[str, dict]:
     return text, row
 
 
+def _previous_part(head: str, verdict_prefix: str) -> tuple[str, str] | None:
+    """The part starting with `head` (text + table) and its verdict line from the section now in
+    docs/benchmarks.md, stamped with that run's measurement line: a --skip run keeps the other case."""
+    from _report import DOC
+
+    if not DOC.exists():
+        return None
+    m = re.search(r"<!-- bench:fastsim -->(.*?)<!-- /bench:fastsim -->", DOC.read_text(), re.S)
+    if not m or head not in m.group(1):
+        return None
+    section = m.group(1)
+    start = section.index(head)
+    table_end = section.find("\n\n", section.find("|---", start))
+    verdict = next((ln for ln in section.splitlines() if ln.startswith(verdict_prefix)), None)
+    stamp = re.search(r"_Measured (.*?)\._", section)
+    if table_end < 0 or verdict is None:
+        return None
+    note = f"_(kept from the earlier run: measured {stamp.group(1)})_" if stamp else "_(kept from an earlier run)_"
+    return section[start:table_end].rstrip() + "\n\n" + note + "\n", verdict.split(" [kept")[0] + " [kept from the earlier run]"
+
+
 def _trained(args, seconds: float, what: str) -> str:
     if args.reuse:
         return f"checkpoint of an earlier run ({what.split(' on ')[0]})"
@@ -204,6 +226,11 @@ def main(argv: list[str] | None = None) -> None:
         text, row = bench_jets(args)
         parts.append(text)
         verdicts.append(_verdict("jets", row))
+    else:
+        kept = _previous_part("**(a) Jets", "- jets:")
+        if kept:
+            parts.append(kept[0])
+            verdicts.append(kept[1])
     md = ("## GAN fast simulation (issue 8)\n\n`benchmarks/bench_fastsim.py`; goal: >= 25x faster than the "
           "simulation it replaces with a classifier two-sample AUC <= 0.55 (xgboost, 50/50 held-out split). "
           f"Timings: torch {args.threads} thread(s), best of {args.repeats}; set-up (GAN training, MC weight "

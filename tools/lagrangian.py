@@ -134,8 +134,9 @@ def lagrangian_from_fields(inp: LagrangianInput) -> LagrangianResult:
     Give scalars and Weyl fermions with their SU(3) x SU(2) x U(1)_Y charges (structured, or text like
     "Q(3,2,1/6) L(1,2,-1/2) H(1,2,1/2) scalar"). Returns every independent gauge- and Lorentz-invariant
     hermitian term — kinetic, gauge kinetic, masses, Yukawas, scalar potential — as LaTeX and tokens,
-    written by a BART transformer (arXiv:2501.09729, trained here) and checked by an exact validator; if
-    no beam validates, the exact group-theory generator answers and the result says so. Always valid.
+    written by a BART transformer (arXiv:2501.09729, trained here; it writes the terms of every sub-content
+    of <= 4 fields that can carry one, and their union is the Lagrangian) and checked by an exact validator;
+    if no candidate validates, the exact group-theory generator answers and the result says so. Always valid.
     """
     t0 = time.perf_counter()
     fields = _content(inp)
@@ -147,7 +148,7 @@ def lagrangian_from_fields(inp: LagrangianInput) -> LagrangianResult:
     if inp.method == "model" and estimator is None:
         fallback, reason = True, "no trained weights installed (models/theory/lagrangian/weights)"
     elif estimator is not None:
-        if len(encode_fields(canon)) + 2 > estimator.config.max_source_tokens:
+        if not estimator.blocks and len(encode_fields(canon)) + 2 > estimator.config.max_source_tokens:
             fallback, reason = True, "the field content is longer than the model's input window"
         else:
             # a beam much longer than the true Lagrangian cannot validate: cap the decoding there

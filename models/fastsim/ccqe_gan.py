@@ -271,7 +271,7 @@ class CCQEGAN:
         for s, ec, h in self._raw_chunks(e_nu, seed=seed):  # from_latent_space, in place and in cache
             u = h[0].sigmoid_().clamp_(max=_U_MAX)  # omega / (E_nu - m_mu), kept < 1 so that E_mu > m_mu
             torch.addcmul(ec, u, ec - MUON_MASS, value=-1, out=e_mu[s:s + len(ec)])
-            cos_theta[s:s + len(ec)] = h[1].mul_(-0.5).tanh_()  # 1 - 2 sigmoid(x2)
+            cos_theta[s:s + len(ec)] = h[1].sigmoid_().mul_(-2.0).add_(1.0)  # 1 - 2 sigmoid(x2)
         return {"e_nu": e_nu, "e_mu": e_mu.numpy(), "cos_theta": cos_theta.numpy()}
 
     def save(self, path: str | Path) -> Path:

@@ -22,7 +22,8 @@ from hepilot.models.theory.lagrangian.fields import Field, canonical_order
 from hepilot.models.theory.lagrangian.generator import generate
 from hepilot.models.theory.lagrangian.tokens import encode_fields, lagrangian_tokens
 
-__all__ = ["SamplerConfig", "sample_fields", "make_pairs", "write_dataset", "read_dataset", "content_key"]
+__all__ = ["SamplerConfig", "sample_fields", "make_pairs", "write_dataset", "read_dataset", "content_key", "block_pairs",
+           "write_block_dataset"]
 
 log = logging.getLogger(__name__)
 
@@ -123,3 +124,43 @@ def write_dataset(path: Path, n: int, *, seed: int, cfg: SamplerConfig = Sampler
 
 def read_dataset(path: Path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def block_pairs(fields: tuple[Field, ...]) -> Iterator[dict]:
+    """The (block -> its terms) pairs of one canonical content (blocks.py), as {source, target, ...}."""
+    from hepilot.models.theory.lagrangian.blocks import block_terms, blocks, sub_content
+
+    for index in blocks(fields):
+        sub = sub_content(fields, index)
+        terms = block_terms(sub)
+        yield {"source": " ".join(encode_fields(sub)), "target": " ".join(lagrangian_tokens(terms, sub)),
+               "n_fields": len(sub), "n_terms": len(terms)}
+
+
+def write_block_dataset(path: Path, n_contents: int, *, seed: int, cfg: SamplerConfig = SamplerConfig(),
+                        exclude: set[str] | None = None) -> dict:
+    """Write the distinct blocks of `n_contents` random contents (JSON lines, atomically), leaving out
+    every block in `exclude` (the multi-field blocks of the test contents), and a manifest."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    rng = random.Random(seed)
+    seen = set(exclude or ())
+    counts: dict[int, int] = {}
+    n_written = n_empty = 0
+    with tmp.open("w") as fh:
+        for k in range(n_contents):
+            for ex in block_pairs(sample_fields(rng, cfg)):
+                if ex["source"] in seen:
+                    continue
+                seen.add(ex["source"])
+                fh.write(json.dumps(ex) + "\n")
+                counts[ex["n_fields"]] = counts.get(ex["n_fields"], 0) + 1
+                n_written += 1
+                n_empty += ex["n_terms"] == 0
+            if (k + 1) % 5000 == 0:
+                log.info("%s: %d/%d contents, %d blocks", path.name, k + 1, n_contents, n_written)
+    tmp.replace(path)
+    manifest = {"contents": n_contents, "seed": seed, "blocks": n_written, "empty_blocks": n_empty,
+                "blocks_by_size": counts, "excluded": len(exclude or ()), "sampler": asdict(cfg)}
+    path.with_suffix(path.suffix + ".manifest.json").write_text(json.dumps(manifest, indent=1))
+    return manifest

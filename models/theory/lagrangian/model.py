@@ -55,6 +55,13 @@ class LagrangianBartConfig:
                    max_source_tokens=192, max_target_tokens=1024)
 
     @classmethod
+    def block(cls) -> LagrangianBartConfig:
+        """The shipped preset (~1.8M parameters, d_model 128, 3 + 3 layers) for block inputs of <= 4 fields
+        (blocks.py): short sources and targets, so the windows are small."""
+        return cls(d_model=128, encoder_layers=3, decoder_layers=3, attention_heads=4, ffn_dim=512, dropout=0.05,
+                   max_source_tokens=96, max_target_tokens=640)
+
+    @classmethod
     def small(cls) -> LagrangianBartConfig:
         """A toy size for tests."""
         return cls(d_model=32, encoder_layers=1, decoder_layers=1, attention_heads=2, ffn_dim=64, dropout=0.0,
@@ -81,24 +88,33 @@ def build_model(config: LagrangianBartConfig, *, seed: int = 0):
 
 
 class ContentConstraint:
-    """Logits processor: forbid F<k> beyond the content and field strengths of gauge groups nobody feels."""
+    """Logits processor: forbid F<k> beyond the content and field strengths of gauge groups nobody feels.
 
-    def __init__(self, tokenizer, fields: tuple[Field, ...]):
+    `contents` is one content or a batch of them; rows of the scores are the batch's beams in order
+    (`num_beams` consecutive rows per content, as `generate` lays them out)."""
+
+    def __init__(self, tokenizer, contents, num_beams: int = 1):
+        if contents and isinstance(contents[0], Field):
+            contents = [contents]
         ids = tokenizer.convert_tokens_to_ids
-        self.banned_fields = [ids(f"F{k}") for k in range(len(fields), MAX_FIELDS)]
-        present = set(gauge_groups(fields))
-        self.banned_groups = [ids(g) for g in ("SU3", "SU2", "U1") if g not in present]
-        self.commutators = {ids("COMMUTATOR_A"), ids("COMMUTATOR_B")}
+        n_vocab = len(tokenizer)
+        self.field_ban = torch.zeros(len(contents), n_vocab, dtype=torch.bool)
+        self.group_ban = torch.zeros(len(contents), n_vocab, dtype=torch.bool)
+        for r, fields in enumerate(contents):
+            self.field_ban[r, [ids(f"F{k}") for k in range(len(fields), MAX_FIELDS)]] = True
+            present = set(gauge_groups(tuple(fields)))
+            self.group_ban[r, [ids(g) for g in ("SU3", "SU2", "U1") if g not in present]] = True
+        self.field_ban = self.field_ban.repeat_interleave(num_beams, 0)
+        self.group_ban = self.group_ban.repeat_interleave(num_beams, 0)
+        self.commutators = torch.tensor(sorted({ids("COMMUTATOR_A"), ids("COMMUTATOR_B")}))
         self.derivative = ids("DERIVATIVE")
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        scores[:, self.banned_fields] = -float("inf")
-        if self.banned_groups and input_ids.shape[1] >= 2:
-            after = (input_ids[:, -1] == self.derivative) & torch.isin(
-                input_ids[:, -2], torch.tensor(sorted(self.commutators)))
+        scores.masked_fill_(self.field_ban, -float("inf"))
+        if input_ids.shape[1] >= 2:
+            after = (input_ids[:, -1] == self.derivative) & torch.isin(input_ids[:, -2], self.commutators)
             if after.any():
-                rows = after.nonzero().squeeze(1)
-                scores[rows.unsqueeze(1), torch.tensor(self.banned_groups)] = -float("inf")
+                scores.masked_fill_(after[:, None] & self.group_ban, -float("inf"))
         return scores
 
 
@@ -148,11 +164,17 @@ class LagrangianTransformer:
         if not hasattr(self, "model_"):
             raise RuntimeError("LagrangianTransformer is not trained or loaded: call load() or train first")
 
+    @property
+    def blocks(self) -> bool:
+        """True when the model writes Lagrangians block by block (blocks.py; the shipped model)."""
+        return bool(getattr(self, "meta_", {}).get("training", {}).get("blocks"))
+
     @torch.no_grad()
-    def predict(self, fields: tuple[Field, ...] | list[Field], *, num_beams: int | None = None,
-                num_return: int | None = None, max_new_tokens: int | None = None,
-                constrained: bool = True) -> list[list[str]]:
-        """Beam-search decode a field content; returns up to `num_return` token lists, best first.
+    def decode(self, contents: list[tuple[Field, ...]], *, num_beams: int | None = None,
+               num_return: int | None = None, max_new_tokens: int | None = None, constrained: bool = True,
+               batch_size: int = 64) -> list[list[list[str]]]:
+        """Beam-search decode canonical contents as the model's inputs, batched; per content up to
+        `num_return` token lists, best first.
 
         `max_new_tokens` is capped at the decoder's window; `constrained` applies ContentConstraint. The beams
         run until no unfinished beam can still win (early_stopping="never"): stopping at the first finished
@@ -162,19 +184,64 @@ class LagrangianTransformer:
 
         self._check_fitted()
         beams = num_beams or self.num_beams
-        fields = canonical_order(fields)
-        src = " ".join(encode_fields(fields))
-        processors = LogitsProcessorList([ContentConstraint(self.tokenizer_, fields)] if constrained else [])
+        n_ret = min(num_return or beams, beams)
         limit = self.config.max_target_tokens - 2  # the decoder's position embeddings end there
-        enc = self.tokenizer_(src, return_tensors="pt", truncation=True, max_length=self.config.max_source_tokens)
-        out = self.model_.generate(
-            input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], num_beams=beams,
-            num_return_sequences=min(num_return or beams, beams), do_sample=False,
-            **({"early_stopping": "never"} if beams > 1 else {}),
-            max_new_tokens=min(max_new_tokens or limit, limit), length_penalty=1.0,
-            logits_processor=processors,
-        )
-        return [self.tokenizer_.convert_ids_to_tokens(self._strip(seq)) for seq in out]
+        out: list[list[list[str]]] = []
+        for s in range(0, len(contents), batch_size):
+            chunk = contents[s:s + batch_size]
+            processors = LogitsProcessorList([ContentConstraint(self.tokenizer_, chunk, beams)] if constrained else [])
+            enc = self.tokenizer_([" ".join(encode_fields(c)) for c in chunk], return_tensors="pt", padding=True,
+                                  truncation=True, max_length=self.config.max_source_tokens)
+            seqs = self.model_.generate(
+                input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], num_beams=beams,
+                num_return_sequences=n_ret, do_sample=False,
+                **({"early_stopping": "never"} if beams > 1 else {}),
+                max_new_tokens=min(max_new_tokens or limit, limit), length_penalty=1.0,
+                logits_processor=processors,
+            )
+            toks = [self.tokenizer_.convert_ids_to_tokens(self._strip(seq)) for seq in seqs]
+            out += [toks[k:k + n_ret] for k in range(0, len(toks), n_ret)]
+        return out
+
+    def predict(self, fields: tuple[Field, ...] | list[Field], *, num_beams: int | None = None,
+                num_return: int | None = None, max_new_tokens: int | None = None,
+                constrained: bool = True) -> list[list[str]]:
+        """Candidate Lagrangians (token lists of the whole content), best first.
+
+        A block model decodes every block of the content (blocks.py) in one batch and assembles the union:
+        first from each block's top beam, then — when it differs — from each block's first beam whose
+        terms all pass the validator's physics checks (invariance, hermiticity, dimension; not completeness,
+        which would need the generator's answer). A whole-content model returns its beams."""
+        fields = canonical_order(fields)
+        if not self.blocks:
+            return self.decode([fields], num_beams=num_beams, num_return=num_return, max_new_tokens=max_new_tokens,
+                               constrained=constrained)[0]
+        from hepilot.models.theory.lagrangian.blocks import assemble, blocks, lift, sub_content
+        from hepilot.models.theory.lagrangian.tokens import lagrangian_tokens, parse_terms
+        from hepilot.models.theory.lagrangian.validator import validate
+
+        index = blocks(fields)
+        subs = [sub_content(fields, i) for i in index]
+        beams = self.decode(subs, num_beams=num_beams, max_new_tokens=max_new_tokens, constrained=constrained)
+        top, checked = [], []
+        for idx, sub, cands in zip(index, subs, beams):
+            top.append((idx, cands[0]))
+            good = next((c for c in cands if all(r.valid for r in validate(sub, c).reports)), cands[0])
+            checked.append((idx, good))
+        out: list[list[str]] = []
+        for choice in (top, checked):
+            terms, broken = [], []
+            for idx, toks in choice:
+                for p in parse_terms(toks, sub_content(fields, idx)):
+                    if p.term is not None:
+                        terms += lift([p.term], idx, fields)
+                    else:  # kept, renumbered, for the validator to reject: never silently dropped
+                        broken += [f"F{idx[int(t[1:])]}" if t[:1] == "F" and t[1:].isdigit() and int(t[1:]) < len(idx)
+                                   else t for t in p.tokens]
+            toks = lagrangian_tokens(assemble(fields, terms).terms, fields) + broken
+            if toks not in out:
+                out.append(toks)
+        return out[: num_return or len(out)]
 
     def _strip(self, seq: torch.Tensor) -> list[int]:
         special = {self.tokenizer_.pad_token_id, self.tokenizer_.bos_token_id, self.tokenizer_.eos_token_id}

@@ -23,14 +23,22 @@ from pathlib import Path
 
 import torch
 
-from hepilot.models.theory.lagrangian.dataset import SamplerConfig, read_dataset, write_dataset
+from hepilot.models.theory.lagrangian.dataset import (
+    SamplerConfig,
+    block_pairs,
+    read_dataset,
+    write_block_dataset,
+    write_dataset,
+)
 from hepilot.models.theory.lagrangian.model import WEIGHTS_DIR, LagrangianBartConfig, LagrangianTransformer, build_model
 from hepilot.models.theory.lagrangian.tokenizer import build_tokenizer
+from hepilot.models.theory.lagrangian.tokens import decode_fields
 
-__all__ = ["prepare_data", "train", "export", "main"]
+__all__ = ["prepare_data", "prepare_block_data", "train", "export", "main"]
 
 log = logging.getLogger(__name__)
-PRESETS = {"paper": LagrangianBartConfig, "cpu": LagrangianBartConfig.cpu, "small": LagrangianBartConfig.small}
+PRESETS = {"paper": LagrangianBartConfig, "cpu": LagrangianBartConfig.cpu, "block": LagrangianBartConfig.block,
+           "small": LagrangianBartConfig.small}
 
 
 def prepare_data(out: Path, *, n_train: int, n_test: int = 500, n_ood: int = 200, seed: int = 0) -> dict:
@@ -46,6 +54,29 @@ def prepare_data(out: Path, *, n_train: int, n_test: int = 500, n_ood: int = 200
     return {"train": n_train, "test_id": n_test, "test_ood": n_ood}
 
 
+def prepare_block_data(out: Path, *, n_contents: int, n_test: int = 500, n_ood: int = 200, seed: int = 0) -> dict:
+    """The test contents of `prepare_data` and the block pairs (blocks.py) of `n_contents` random contents
+    for training; blocks of two or more fields that occur in any test content are left out of training,
+    so every multi-field block of the test is new to the model (one-field blocks are the finite
+    alphabet of fields: ~1100 of them, all seen)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_dataset(out / "test_id.jsonl", n_test, seed=seed + 1, cfg=SamplerConfig())
+    ood_cfg = SamplerConfig(min_fields=7, max_fields=8, max_target_tokens=1000)
+    write_dataset(out / "test_ood.jsonl", n_ood, seed=seed + 2, cfg=ood_cfg)
+    test_blocks: dict[str, dict] = {}
+    for name in ("test_id.jsonl", "test_ood.jsonl"):
+        for ex in read_dataset(out / name):
+            for b in block_pairs(decode_fields(ex["source"].split())):
+                test_blocks.setdefault(b["source"], b)
+    held = [b for b in test_blocks.values() if b["n_fields"] > 1]
+    with (out / "heldout_blocks.jsonl").open("w") as fh:
+        fh.writelines(json.dumps(b) + "\n" for b in held)
+    manifest = write_block_dataset(out / "train_blocks.jsonl", n_contents, seed=seed + 3, cfg=SamplerConfig(),
+                                   exclude={b["source"] for b in held})
+    return {"test_id": n_test, "test_ood": n_ood, "heldout_blocks": len(held), **manifest}
+
+
 def _encode(tok, examples: list[dict], max_src: int, max_tgt: int) -> list[tuple[list[int], list[int]]]:
     out = []
     for ex in examples:
@@ -57,11 +88,11 @@ def _encode(tok, examples: list[dict], max_src: int, max_tgt: int) -> list[tuple
 
 
 def _batches(data: list[tuple[list[int], list[int]]], batch_tokens: int, rng: random.Random) -> list[list[int]]:
-    """Length-bucketed batches of indices with at most `batch_tokens` padded target tokens each."""
+    """Length-bucketed batches of indices with at most `batch_tokens` padded source + target tokens each."""
     order = sorted(range(len(data)), key=lambda i: (len(data[i][1]) + rng.random() * 8))
     batches, cur, longest = [], [], 0
     for i in order:
-        n = len(data[i][1])
+        n = len(data[i][0]) + len(data[i][1])
         if cur and max(longest, n) * (len(cur) + 1) > batch_tokens:
             batches.append(cur)
             cur, longest = [], 0
@@ -111,8 +142,13 @@ def _lr(step: int, *, peak: float, warmup: int, total: int) -> float:
 
 def train(data_dir: Path, run: Path, *, preset: str = "cpu", epochs: float = 3.0, hours: float | None = None,
           batch_tokens: int = 8192, lr: float = 1e-3, warmup: int = 400, seed: int = 0,
-          checkpoint_minutes: float = 15.0, threads: int | None = None, log_every: int = 50) -> Path:
-    """Train (or resume) a run; returns the run folder. Stops after `epochs` or `hours`, whichever first."""
+          checkpoint_minutes: float = 15.0, threads: int | None = None, log_every: int = 50,
+          blocks: bool = False, repeat_nonempty: int = 1, repeat_single: int = 1) -> Path:
+    """Train (or resume) a run; returns the run folder. Stops after `epochs` or `hours`, whichever first.
+    `blocks`: train on the block pairs of `prepare_block_data` (the shipped model) instead of whole contents;
+    `repeat_nonempty`: each multi-field block with terms appears this many times per epoch (~92% of
+    distinct blocks are empty, against ~75% of the blocks of a content); `repeat_single`: each one-field
+    block (~1700, every content has them, targets up to ~600 tokens, so few batches per epoch) this many."""
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
     if threads:
@@ -120,9 +156,15 @@ def train(data_dir: Path, run: Path, *, preset: str = "cpu", epochs: float = 3.0
     config = PRESETS[preset]()
     tok = build_tokenizer()
     pad = tok.pad_token_id
-    train_data = _encode(tok, read_dataset(Path(data_dir) / "train.jsonl"), config.max_source_tokens,
+    train_file, held_file = ("train_blocks.jsonl", "heldout_blocks.jsonl") if blocks else ("train.jsonl", "test_id.jsonl")
+    train_data = _encode(tok, read_dataset(Path(data_dir) / train_file), config.max_source_tokens,
                          config.max_target_tokens)
-    held = _encode(tok, read_dataset(Path(data_dir) / "test_id.jsonl")[:200], config.max_source_tokens,
+    if blocks:
+        n_fields = [ex[0].count(tok.convert_tokens_to_ids("FIELD")) for ex in train_data]
+        single = [ex for ex, n in zip(train_data, n_fields) if n == 1]
+        train_data += [ex for ex, n in zip(train_data, n_fields) if n > 1 and len(ex[1]) > 2] * (repeat_nonempty - 1)
+        train_data += single * (repeat_single - 1)
+    held = _encode(tok, read_dataset(Path(data_dir) / held_file)[: 2000 if blocks else 200], config.max_source_tokens,
                    config.max_target_tokens)
     model = build_model(config, seed=seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
@@ -140,7 +182,8 @@ def train(data_dir: Path, run: Path, *, preset: str = "cpu", epochs: float = 3.0
     n_params = sum(p.numel() for p in model.parameters())
     log.info("model %.2fM parameters, %d training pairs, %d steps/epoch, %d steps planned", n_params / 1e6,
              len(train_data), steps_per_epoch, total)
-    meta = {"preset": preset, "config": asdict(config), "n_params": n_params, "n_train": len(train_data),
+    meta = {"preset": preset, "config": asdict(config), "n_params": n_params, "n_train": len(train_data), "blocks": blocks,
+            "repeat_nonempty": repeat_nonempty, "repeat_single": repeat_single,
             "batch_tokens": batch_tokens, "lr": lr, "epochs": epochs, "seed": seed}
     (run / "run.json").write_text(json.dumps(meta, indent=1))
 
@@ -221,6 +264,8 @@ def main(argv: list[str] | None = None) -> None:
     d.add_argument("--n-test", type=int, default=500)
     d.add_argument("--n-ood", type=int, default=200)
     d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--blocks", type=int, default=None, metavar="N_CONTENTS",
+                   help="write block pairs of this many random contents (the shipped model's data)")
     t = sub.add_parser("train")
     t.add_argument("--data", type=Path, required=True)
     t.add_argument("--out", type=Path, required=True)
@@ -232,18 +277,25 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--threads", type=int, default=None)
     t.add_argument("--checkpoint-minutes", type=float, default=15.0)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--blocks", action="store_true", help="train on train_blocks.jsonl (data --blocks)")
+    t.add_argument("--repeat-nonempty", type=int, default=1, help="multi-field block pairs with terms per epoch")
+    t.add_argument("--repeat-single", type=int, default=1, help="one-field block pairs per epoch (--blocks)")
     e = sub.add_parser("export")
     e.add_argument("--run", type=Path, required=True)
     e.add_argument("--to", type=Path, default=WEIGHTS_DIR)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    if args.cmd == "data":
+    if args.cmd == "data" and args.blocks:
+        print(json.dumps(prepare_block_data(args.out, n_contents=args.blocks, n_test=args.n_test, n_ood=args.n_ood,
+                                            seed=args.seed)))
+    elif args.cmd == "data":
         print(json.dumps(prepare_data(args.out, n_train=args.n_train, n_test=args.n_test, n_ood=args.n_ood,
                                       seed=args.seed)))
     elif args.cmd == "train":
         train(args.data, args.out, preset=args.preset, epochs=args.epochs, hours=args.hours,
               batch_tokens=args.batch_tokens, lr=args.lr, threads=args.threads,
-              checkpoint_minutes=args.checkpoint_minutes, seed=args.seed)
+              checkpoint_minutes=args.checkpoint_minutes, seed=args.seed, blocks=args.blocks,
+              repeat_nonempty=args.repeat_nonempty, repeat_single=args.repeat_single)
     else:
         print(export(args.run, args.to))
 

@@ -92,3 +92,26 @@ def test_shipped_weights_decode_the_higgs_lagrangian():
     meta = model.meta_["training"]
     assert meta["n_params"] == sum(p.numel() for p in model.model_.parameters())
     assert (WEIGHTS_DIR / "MODEL_CARD.md").is_file() and (WEIGHTS_DIR / "tokenizer.json").is_file()
+
+
+def test_block_training_data_leave_out_the_test_blocks_and_the_model_writes_whole_lagrangians(tmp_path):
+    """prepare_block_data: no multi-field block of a test content is trained on; a block model (even an
+    untrained one) answers a whole content, in the content's field numbering, and never hides what it wrote."""
+    from hepilot.models.theory.lagrangian.dataset import read_dataset
+    from hepilot.models.theory.lagrangian.train import prepare_block_data
+
+    data = tmp_path / "data"
+    info = prepare_block_data(data, n_contents=30, n_test=3, n_ood=1)
+    train_src = {ex["source"] for ex in read_dataset(data / "train_blocks.jsonl")}
+    held = {ex["source"] for ex in read_dataset(data / "heldout_blocks.jsonl")}
+    assert info["heldout_blocks"] == len(held) > 0 and not (train_src & held)
+    assert all(ex["n_fields"] > 1 for ex in read_dataset(data / "heldout_blocks.jsonl"))
+    run = train(data, tmp_path / "run", preset="small", epochs=1, batch_tokens=2048, log_every=1, blocks=True)
+    model = LagrangianTransformer.load(export(run, tmp_path / "weights"), num_beams=2)
+    assert model.blocks
+    fields = parse_fields("H(1,2,1/2) scalar Q(3,2,1/6) L u(3,1,2/3) R")
+    cands = model.predict(fields, max_new_tokens=20)
+    assert 1 <= len(cands) <= 2
+    for toks in cands:
+        assert {t for t in toks if t[:1] == "F" and t[1:].isdigit()} <= {"F0", "F1", "F2"}
+        assert not validate(fields, toks).exact  # one epoch on 30 contents: it cannot be right
