@@ -121,9 +121,11 @@ class ContentConstraint:
 class LagrangianTransformer:
     """Field content -> Lagrangian token beams with a trained BART (sklearn-style: load, then predict)."""
 
-    def __init__(self, *, config: LagrangianBartConfig | None = None, num_beams: int = 4, seed: int = 0):
+    def __init__(self, *, config: LagrangianBartConfig | None = None, num_beams: int = 4, seed: int = 0,
+                 length_penalty: float = 1.0):
         self.config = config
         self.num_beams = num_beams
+        self.length_penalty = length_penalty
         self.seed = seed
 
     @classmethod
@@ -196,7 +198,7 @@ class LagrangianTransformer:
                 input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], num_beams=beams,
                 num_return_sequences=n_ret, do_sample=False,
                 **({"early_stopping": "never"} if beams > 1 else {}),
-                max_new_tokens=min(max_new_tokens or limit, limit), length_penalty=1.0,
+                max_new_tokens=min(max_new_tokens or limit, limit), length_penalty=self.length_penalty,
                 logits_processor=processors,
             )
             toks = [self.tokenizer_.convert_ids_to_tokens(self._strip(seq)) for seq in seqs]
@@ -222,7 +224,13 @@ class LagrangianTransformer:
 
         index = blocks(fields)
         subs = [sub_content(fields, i) for i in index]
-        beams = self.decode(subs, num_beams=num_beams, max_new_tokens=max_new_tokens, constrained=constrained)
+        # one-field blocks (long: kinetic, field strengths, the potential) apart from the others (mostly empty),
+        # so that short decodes do not wait for long ones in the same batch
+        beams: list = [None] * len(subs)
+        for group in ([k for k, i in enumerate(index) if len(i) == 1], [k for k, i in enumerate(index) if len(i) > 1]):
+            for k, b in zip(group, self.decode([subs[k] for k in group], num_beams=num_beams,
+                                               max_new_tokens=max_new_tokens, constrained=constrained)):
+                beams[k] = b
         top, checked = [], []
         for idx, sub, cands in zip(index, subs, beams):
             top.append((idx, cands[0]))

@@ -143,12 +143,13 @@ def _lr(step: int, *, peak: float, warmup: int, total: int) -> float:
 def train(data_dir: Path, run: Path, *, preset: str = "cpu", epochs: float = 3.0, hours: float | None = None,
           batch_tokens: int = 8192, lr: float = 1e-3, warmup: int = 400, seed: int = 0,
           checkpoint_minutes: float = 15.0, threads: int | None = None, log_every: int = 50,
-          blocks: bool = False, repeat_nonempty: int = 1, repeat_single: int = 1) -> Path:
+          blocks: bool = False, repeat_nonempty: int = 1, repeat_single: int = 1, init: Path | None = None) -> Path:
     """Train (or resume) a run; returns the run folder. Stops after `epochs` or `hours`, whichever first.
     `blocks`: train on the block pairs of `prepare_block_data` (the shipped model) instead of whole contents;
     `repeat_nonempty`: each multi-field block with terms appears this many times per epoch (~92% of
     distinct blocks are empty, against ~75% of the blocks of a content); `repeat_single`: each one-field
-    block (~1700, every content has them, targets up to ~600 tokens, so few batches per epoch) this many."""
+    block (~1700, every content has them, targets up to ~600 tokens, so few batches per epoch) this many.
+    `init`: start a new run from the weights of another run's checkpoint (fine-tuning; fresh optimiser)."""
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
     if threads:
@@ -179,11 +180,15 @@ def train(data_dir: Path, run: Path, *, preset: str = "cpu", epochs: float = 3.0
         state = saved["state"]
         torch.set_rng_state(saved["torch_rng"])
         log.info("resumed %s at step %d (epoch %d)", run, state["step"], state["epoch"])
+    elif init is not None:
+        model.load_state_dict(torch.load(Path(init) / "checkpoint.pt", weights_only=False)["model"])
+        log.info("initialised from %s", init)
     n_params = sum(p.numel() for p in model.parameters())
     log.info("model %.2fM parameters, %d training pairs, %d steps/epoch, %d steps planned", n_params / 1e6,
              len(train_data), steps_per_epoch, total)
     meta = {"preset": preset, "config": asdict(config), "n_params": n_params, "n_train": len(train_data), "blocks": blocks,
             "repeat_nonempty": repeat_nonempty, "repeat_single": repeat_single,
+            "init": str(init) if init else None,
             "batch_tokens": batch_tokens, "lr": lr, "epochs": epochs, "seed": seed}
     (run / "run.json").write_text(json.dumps(meta, indent=1))
 
@@ -280,6 +285,7 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--blocks", action="store_true", help="train on train_blocks.jsonl (data --blocks)")
     t.add_argument("--repeat-nonempty", type=int, default=1, help="multi-field block pairs with terms per epoch")
     t.add_argument("--repeat-single", type=int, default=1, help="one-field block pairs per epoch (--blocks)")
+    t.add_argument("--init", type=Path, default=None, help="start from this run's checkpoint (fine-tuning)")
     e = sub.add_parser("export")
     e.add_argument("--run", type=Path, required=True)
     e.add_argument("--to", type=Path, default=WEIGHTS_DIR)
@@ -295,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
         train(args.data, args.out, preset=args.preset, epochs=args.epochs, hours=args.hours,
               batch_tokens=args.batch_tokens, lr=args.lr, threads=args.threads,
               checkpoint_minutes=args.checkpoint_minutes, seed=args.seed, blocks=args.blocks,
-              repeat_nonempty=args.repeat_nonempty, repeat_single=args.repeat_single)
+              repeat_nonempty=args.repeat_nonempty, repeat_single=args.repeat_single, init=args.init)
     else:
         print(export(args.run, args.to))
 
