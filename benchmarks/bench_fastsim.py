@@ -179,7 +179,8 @@ def _previous_part(head: str, verdict_prefix: str) -> tuple[str, str] | None:
     if table_end < 0 or verdict is None:
         return None
     note = f"_(kept from the earlier run: measured {stamp.group(1)})_" if stamp else "_(kept from an earlier run)_"
-    return section[start:table_end].rstrip() + "\n\n" + note + "\n", verdict.split(" [kept")[0] + " [kept from the earlier run]"
+    kept_verdict = verdict.split(" [kept")[0] + " [kept from the earlier run]"
+    return section[start:table_end].rstrip() + "\n\n" + note + "\n", kept_verdict
 
 
 def _trained(args, seconds: float, what: str) -> str:

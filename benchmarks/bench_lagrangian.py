@@ -131,8 +131,8 @@ def main() -> None:
     lines = [
         "## Lagrangian transformer (issue 7)\n",
         "Lagrangian transformer (BART, arXiv:2501.09729; CPU preset) vs the exact generator on held-out field "
-        f"contents. {_mode(model)} exact = canonical term sequence equal to the generator's; F1 = term-level; S = the paper's "
-        "score (N_correct - N_extra)/N_true; valid = every term of the top beam passes the physics checks; "
+        f"contents. {_mode(model)} exact = canonical term sequence equal to the generator's; F1 = term-level; "
+        "S = the paper's score (N_correct - N_extra)/N_true; valid = every term of the top beam passes the physics checks; "
         "valid+complete = the top beam is also complete; any beam = some beam is valid and complete, i.e. the "
         "tool returns the model's answer without falling back to the generator; exact, first valid = exact match of "
         "the first candidate whose terms all pass the physics checks (no generator involved). Times are medians per "

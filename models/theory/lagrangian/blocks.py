@@ -12,8 +12,8 @@ terms of the groups its field is charged under (they coincide across blocks and 
 Which blocks exist is dimension counting on the input; which terms a block has (none, when no
 monomial is neutral) is the answer, and `assemble` puts the union in the generator's canonical order.
 
-The Lagrangian transformer is trained on (block -> T(block)) pairs and writes a content's Lagrangian
-block by block: the inputs are at most 4 fields whatever the size of the content, which is what
+A Lagrangian transformer trained on (block -> T(block)) pairs (train --blocks) writes a content's
+Lagrangian block by block: the inputs are at most 4 fields whatever the size of the content, which is what
 lets it answer 7-8-field contents it has never seen as a whole.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from hepilot.models.theory.lagrangian.fields import Field, canonical_order
 from hepilot.models.theory.lagrangian.generator import Lagrangian, _order_key, generate
 from hepilot.models.theory.lagrangian.terms import Obj, Term, canonical, term_class
 
-__all__ = ["blocks", "block_terms", "lift", "assemble", "MAX_BLOCK_FIELDS"]
+__all__ = ["blocks", "block_terms", "lift", "assemble", "sub_content", "MAX_BLOCK_FIELDS"]
 
 MAX_BLOCK_FIELDS = 4
 _KINETIC = ("scalar_kinetic", "fermion_kinetic")

@@ -22,8 +22,8 @@ from hepilot.models.theory.lagrangian.fields import Field, canonical_order
 from hepilot.models.theory.lagrangian.generator import generate
 from hepilot.models.theory.lagrangian.tokens import encode_fields, lagrangian_tokens
 
-__all__ = ["SamplerConfig", "sample_fields", "make_pairs", "write_dataset", "read_dataset", "content_key", "block_pairs",
-           "write_block_dataset"]
+__all__ = ["SamplerConfig", "sample_fields", "make_pairs", "write_dataset", "read_dataset", "content_key",
+           "block_pairs", "write_block_dataset"]
 
 log = logging.getLogger(__name__)
 

@@ -56,7 +56,7 @@ class LagrangianBartConfig:
 
     @classmethod
     def block(cls) -> LagrangianBartConfig:
-        """The shipped preset (~1.8M parameters, d_model 128, 3 + 3 layers) for block inputs of <= 4 fields
+        """A preset (~1.6M parameters, d_model 128, 3 + 3 layers) for block inputs of <= 4 fields
         (blocks.py): short sources and targets, so the windows are small."""
         return cls(d_model=128, encoder_layers=3, decoder_layers=3, attention_heads=4, ffn_dim=512, dropout=0.05,
                    max_source_tokens=96, max_target_tokens=640)
@@ -168,7 +168,7 @@ class LagrangianTransformer:
 
     @property
     def blocks(self) -> bool:
-        """True when the model writes Lagrangians block by block (blocks.py; the shipped model)."""
+        """True when the model was trained on blocks (train --blocks) and writes Lagrangians block by block."""
         return bool(getattr(self, "meta_", {}).get("training", {}).get("blocks"))
 
     @torch.no_grad()

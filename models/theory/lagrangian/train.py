@@ -41,16 +41,20 @@ PRESETS = {"paper": LagrangianBartConfig, "cpu": LagrangianBartConfig.cpu, "bloc
            "small": LagrangianBartConfig.small}
 
 
+def _write_test_sets(out: Path, *, n_test: int, n_ood: int, seed: int) -> None:
+    """test_id.jsonl (1-6 fields, seed + 1) and test_ood.jsonl (7 and 8 fields, seed + 2) in `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_dataset(out / "test_id.jsonl", n_test, seed=seed + 1, cfg=SamplerConfig())
+    ood_cfg = SamplerConfig(min_fields=7, max_fields=8, max_target_tokens=1000)
+    write_dataset(out / "test_ood.jsonl", n_ood, seed=seed + 2, cfg=ood_cfg)
+
+
 def prepare_data(out: Path, *, n_train: int, n_test: int = 500, n_ood: int = 200, seed: int = 0) -> dict:
     """Held-out in-distribution (1-6 fields), out-of-distribution (7 and 8 fields) and training pairs."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg = SamplerConfig()
-    write_dataset(out / "test_id.jsonl", n_test, seed=seed + 1, cfg=cfg)
-    ood_cfg = SamplerConfig(min_fields=7, max_fields=8, max_target_tokens=1000)
-    write_dataset(out / "test_ood.jsonl", n_ood, seed=seed + 2, cfg=ood_cfg)
+    _write_test_sets(out, n_test=n_test, n_ood=n_ood, seed=seed)
     exclude = {ex["source"] for ex in read_dataset(out / "test_id.jsonl")}
-    write_dataset(out / "train.jsonl", n_train, seed=seed + 3, cfg=cfg, exclude=exclude)
+    write_dataset(out / "train.jsonl", n_train, seed=seed + 3, cfg=SamplerConfig(), exclude=exclude)
     return {"train": n_train, "test_id": n_test, "test_ood": n_ood}
 
 
@@ -58,12 +62,9 @@ def prepare_block_data(out: Path, *, n_contents: int, n_test: int = 500, n_ood: 
     """The test contents of `prepare_data` and the block pairs (blocks.py) of `n_contents` random contents
     for training; blocks of two or more fields that occur in any test content are left out of training,
     so every multi-field block of the test is new to the model (one-field blocks are the finite
-    alphabet of fields: ~1100 of them, all seen)."""
+    alphabet of fields: ~1700 of them, all seen)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_dataset(out / "test_id.jsonl", n_test, seed=seed + 1, cfg=SamplerConfig())
-    ood_cfg = SamplerConfig(min_fields=7, max_fields=8, max_target_tokens=1000)
-    write_dataset(out / "test_ood.jsonl", n_ood, seed=seed + 2, cfg=ood_cfg)
+    _write_test_sets(out, n_test=n_test, n_ood=n_ood, seed=seed)
     test_blocks: dict[str, dict] = {}
     for name in ("test_id.jsonl", "test_ood.jsonl"):
         for ex in read_dataset(out / name):
@@ -145,7 +146,7 @@ def train(data_dir: Path, run: Path, *, preset: str = "cpu", epochs: float = 3.0
           checkpoint_minutes: float = 15.0, threads: int | None = None, log_every: int = 50,
           blocks: bool = False, repeat_nonempty: int = 1, repeat_single: int = 1, init: Path | None = None) -> Path:
     """Train (or resume) a run; returns the run folder. Stops after `epochs` or `hours`, whichever first.
-    `blocks`: train on the block pairs of `prepare_block_data` (the shipped model) instead of whole contents;
+    `blocks`: train on the block pairs of `prepare_block_data` instead of whole contents;
     `repeat_nonempty`: each multi-field block with terms appears this many times per epoch (~92% of
     distinct blocks are empty, against ~75% of the blocks of a content); `repeat_single`: each one-field
     block (~1700, every content has them, targets up to ~600 tokens, so few batches per epoch) this many.
@@ -157,7 +158,8 @@ def train(data_dir: Path, run: Path, *, preset: str = "cpu", epochs: float = 3.0
     config = PRESETS[preset]()
     tok = build_tokenizer()
     pad = tok.pad_token_id
-    train_file, held_file = ("train_blocks.jsonl", "heldout_blocks.jsonl") if blocks else ("train.jsonl", "test_id.jsonl")
+    train_file, held_file = (("train_blocks.jsonl", "heldout_blocks.jsonl") if blocks
+                             else ("train.jsonl", "test_id.jsonl"))
     train_data = _encode(tok, read_dataset(Path(data_dir) / train_file), config.max_source_tokens,
                          config.max_target_tokens)
     if blocks:
@@ -186,8 +188,8 @@ def train(data_dir: Path, run: Path, *, preset: str = "cpu", epochs: float = 3.0
     n_params = sum(p.numel() for p in model.parameters())
     log.info("model %.2fM parameters, %d training pairs, %d steps/epoch, %d steps planned", n_params / 1e6,
              len(train_data), steps_per_epoch, total)
-    meta = {"preset": preset, "config": asdict(config), "n_params": n_params, "n_train": len(train_data), "blocks": blocks,
-            "repeat_nonempty": repeat_nonempty, "repeat_single": repeat_single,
+    meta = {"preset": preset, "config": asdict(config), "n_params": n_params, "n_train": len(train_data),
+            "blocks": blocks, "repeat_nonempty": repeat_nonempty, "repeat_single": repeat_single,
             "init": str(init) if init else None,
             "batch_tokens": batch_tokens, "lr": lr, "epochs": epochs, "seed": seed}
     (run / "run.json").write_text(json.dumps(meta, indent=1))
@@ -270,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     d.add_argument("--n-ood", type=int, default=200)
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--blocks", type=int, default=None, metavar="N_CONTENTS",
-                   help="write block pairs of this many random contents (the shipped model's data)")
+                   help="write block pairs of this many random contents (for train --blocks)")
     t = sub.add_parser("train")
     t.add_argument("--data", type=Path, required=True)
     t.add_argument("--out", type=Path, required=True)
