@@ -162,25 +162,16 @@ def bench_jets(args) -> tuple[str, dict]:
 
 
 def _previous_part(head: str, verdict_prefix: str) -> tuple[str, str] | None:
-    """The part starting with `head` (text + table) and its verdict line from the section now in
-    docs/benchmarks.md, stamped with that run's measurement line: a --skip run keeps the other case."""
-    from _report import DOC
+    """The part starting with `head` and its verdict line from the fastsim section now in
+    docs/benchmarks.md (`_report.previous_part`): a --skip run keeps the other case."""
+    from _report import DOC, previous_part
 
-    if not DOC.exists():
+    part = previous_part("fastsim", head)
+    m = re.search(r"<!-- bench:fastsim -->(.*?)<!-- /bench:fastsim -->", DOC.read_text(), re.S) if part else None
+    verdict = next((ln for ln in m.group(1).splitlines() if ln.startswith(verdict_prefix)), None) if m else None
+    if verdict is None:
         return None
-    m = re.search(r"<!-- bench:fastsim -->(.*?)<!-- /bench:fastsim -->", DOC.read_text(), re.S)
-    if not m or head not in m.group(1):
-        return None
-    section = m.group(1)
-    start = section.index(head)
-    table_end = section.find("\n\n", section.find("|---", start))
-    verdict = next((ln for ln in section.splitlines() if ln.startswith(verdict_prefix)), None)
-    stamp = re.search(r"_Measured (.*?)\._", section)
-    if table_end < 0 or verdict is None:
-        return None
-    note = f"_(kept from the earlier run: measured {stamp.group(1)})_" if stamp else "_(kept from an earlier run)_"
-    kept_verdict = verdict.split(" [kept")[0] + " [kept from the earlier run]"
-    return section[start:table_end].rstrip() + "\n\n" + note + "\n", kept_verdict
+    return part, verdict.split(" [kept")[0] + " [kept from the earlier run]"
 
 
 def _trained(args, seconds: float, what: str) -> str:

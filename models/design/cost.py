@@ -65,8 +65,8 @@ COST_CONSTANTS: dict[str, CostConstant] = {
                                        "Detailed Baseline Design, arXiv:1306.6329, SiW ECAL costing)"),
     "sampling_ref_ecal": CostConstant(0.10, "sqrt(GeV)", "stochastic term of the reference sampling ECAL (ATLAS "
                                       "LAr, 10%/sqrt(E), JINST 3 (2008) S08003) the per-volume cost refers to"),
-    "sampling_ref_hcal": CostConstant(0.50, "sqrt(GeV)", "stochastic term of the reference sampling HCAL (ATLAS "
-                                      "Tile, 50%/sqrt(E))"),
+    "sampling_ref_hcal": CostConstant(0.58, "sqrt(GeV)", "stochastic term of the reference sampling HCAL (ATLAS "
+                                      "LAr + Tile pions, 58%/sqrt(E) + 2.5%, hep-ex/0004009: the atlas preset)"),
     "silicon_ref": CostConstant(0.16, "sqrt(GeV)", "Si-W ECAL with 30 layers, 16%/sqrt(E) (CEPC CDR arXiv:1811.10545)"),
     "imaging_ref": CostConstant(0.60, "sqrt(GeV)", "SDHCAL with 40 layers, 60%/sqrt(E) (CEPC CDR)"),
     "crystal_channel": CostConstant(4e-4, "MCHF/channel", "CMS ECAL: ~76k crystals with APD/VPT and readout ~30 MCHF"),

@@ -1,11 +1,15 @@
 """Extensions of the parametric detector for design studies: muon spectrometer, containment, shower merging."""
+import math
+
 import awkward as ak
 import numpy as np
 import pytest
 
 from hepilot.models import physics
-from hepilot.models.events._calorimetry import LEAKAGE_WEIGHT, leak_fraction
-from hepilot.models.events.detector import DETECTOR_PRESETS, get_detector
+from dataclasses import replace
+
+from hepilot.models.events._calorimetry import LEAKAGE_WEIGHT, leak_fraction, neighbourhood_sum
+from hepilot.models.events.detector import DENSE_EXCESS_GEV, DETECTOR_PRESETS, get_detector
 
 
 def _event(parts):
@@ -60,20 +64,73 @@ def test_shower_merging_recovers_a_neutral_only_when_it_stands_out():
     perfect = {"hcal.stochastic": 0.0, "hcal.noise": 0.0, "hcal.constant": 0.0, "tracker.hit_resolution": 1e-12,
                "tracker.material_x0": 1e-9, "tracker.efficiency": 1.0}
     event = _event([_particle(211, 20.0, 0.0, 1.0, 0.1396), _particle(130, 10.0, 0.05, 0.0, 0.4976)])
+    sparse = replace(DETECTOR_PRESETS["atlas"], dense_cone=None)  # the track is subtracted however dense its cone
     for cell, merged in ((0.1, True), (0.01, False)):
-        cfg = DETECTOR_PRESETS["atlas"].with_params(**perfect, **{"hcal.cell_eta": cell, "hcal.cell_phi": cell,
-                                                                  "hcal.shower_width": 0.001})
+        cfg = sparse.with_params(**perfect, **{"hcal.cell_eta": cell, "hcal.cell_phi": cell,
+                                               "hcal.shower_width": 0.001})
         reco = get_detector(cfg).apply(event, rng=np.random.default_rng(0))[0]
         neutral = reco[reco.pid == 130]
         assert len(neutral) == 1  # the neutral energy is found either way (the excess is 10 GeV > 0 sigma)
         # merged: the neutral sits at the energy-weighted centroid of pion + K0L; separate: at the K0L itself
         phi = float(physics.phi(neutral.px, neutral.py)[0])
         assert (abs(phi - 0.05) > 0.01) == merged
-    smeared = DETECTOR_PRESETS["atlas"]  # with the real HCAL (50%/sqrt(E)), a 0.5 GeV neutral under a 20 GeV
-    small = _event([_particle(211, 20.0, 0.0, 1.0, 0.1396), _particle(130, 0.8, 0.01, 0.0, 0.4976)])  # pion is lost
+    smeared = DETECTOR_PRESETS["atlas"]  # with the real HCAL, a 0.8 GeV neutral under a 20 GeV pion is lost
+    small = _event([_particle(211, 20.0, 0.0, 1.0, 0.1396), _particle(130, 0.8, 0.01, 0.0, 0.4976)])
     lost = sum(int(np.sum(get_detector(smeared).apply(small, rng=np.random.default_rng(s))[0].pid == 130) == 0)
                for s in range(100))
-    assert lost > 60  # the excess must exceed sigma(20 GeV) = 2.4 GeV: a 0.8 GeV neutral usually vanishes
+    assert lost > 60  # the excess must exceed 1.5 sigma(20 GeV) = 4.6 GeV: a 0.8 GeV neutral usually vanishes
+
+
+@pytest.mark.parametrize("k", [1.0, 1.5])
+def test_a_lone_pion_fakes_a_neutral_as_often_as_its_shower_fluctuates_above_k_sigma(k):
+    # a 20 GeV charged pion alone: the calorimeter excess over its track is pure fluctuation, kept as a neutral
+    # when above k sigma, i.e. with probability P(z > k) of the Gaussian cluster smearing (0.159 / 0.067)
+    cfg = DETECTOR_PRESETS["cms"].with_params(**{"tracker.efficiency": 1.0, "neutral_excess_sigma": k})
+    n = 3000
+    pions = _event([_particle(211, 20.0, 0.0, 1.0, 0.1396)] * n)
+    pions = ak.unflatten(ak.flatten(pions), np.ones(n, dtype=int))
+    reco = get_detector(cfg).apply(pions, rng=np.random.default_rng(2))
+    frac = float(np.mean(ak.to_numpy(ak.sum(reco.pid == 130, axis=1)) > 0))
+    p = 0.5 * math.erfc(k / math.sqrt(2))
+    assert abs(frac - p) < 4 * math.sqrt(p * (1 - p) / n)  # binomial, 4 sigma
+
+
+def test_linear_calorimeter_terms_add_the_constant_to_the_stochastic_term():
+    hcal = DETECTOR_PRESETS["atlas"].hcal  # hep-ex/0004009: (58%/sqrt(E) + 2.5%) (+) 1.7 GeV/E
+    for e in (5.0, 50.0, 300.0):
+        assert hcal.energy_resolution(e) == pytest.approx(math.hypot(0.58 / math.sqrt(e) + 0.025, 1.7 / e), rel=1e-9)
+        quad = replace(hcal, linear_constant=False).energy_resolution(e)
+        assert hcal.energy_resolution(e) > quad  # the cross term 2 S C / sqrt(E) is positive
+
+
+def test_cone_sum_of_the_cell_block_has_the_cone_area():
+    # uniform deposits of unit weight, 1273 per unit eta-phi area: a cone of R = 0.15 holds 1273 pi R^2 = 90
+    # others, plus the deposit itself
+    rng = np.random.default_rng(1)
+    n = 80000
+    eta, phi = rng.uniform(-5, 5, n), rng.uniform(-np.pi, np.pi, n)
+    inner = np.abs(eta) < 4.5
+    got = neighbourhood_sum(np.zeros(n, dtype=int), eta, phi, np.ones(n), 0.15)[inner]
+    expected = n / (10 * 2 * np.pi) * np.pi * 0.15**2
+    assert got.mean() == pytest.approx(expected + 1, rel=0.01)  # sampling error of the mean < 0.5%
+    other = neighbourhood_sum(np.arange(n) % 2, eta, phi, np.ones(n), 0.15)[inner]  # two events share nothing
+    assert other.mean() == pytest.approx(expected / 2 + 1, rel=0.015)
+
+
+def test_atlas_particle_flow_leaves_dense_cores_to_the_calorimeter():
+    # a 10 GeV pi+ is subtracted (track kept) when alone or when its neighbours are far; inside a core with
+    # 40 GeV of photons within 0.05 (excess 40 > 33.2 log10(40/10) = 20 GeV) the calorimeter measures it
+    perfect = {"tracker.efficiency": 1.0}
+    pion = _particle(211, 10.0, 0.0, 1.0, 0.1396)
+    core = [_particle(22, 20.0, 0.03, 0.0), _particle(22, 20.0, -0.03, 0.0)]
+    far = [_particle(22, 20.0, 0.6, 0.0), _particle(22, 20.0, -0.6, 0.0)]
+    cfg = DETECTOR_PRESETS["atlas"].with_params(**perfect)
+    assert DENSE_EXCESS_GEV * math.log10(4.0) < 40.0
+    for neighbours, tracked in (([], True), (far, True), (core, False)):
+        reco = get_detector(cfg).apply(_event([pion] + neighbours), rng=np.random.default_rng(0))[0]
+        assert (int(np.sum(reco.pid == 211)) == 1) == tracked
+    reco = get_detector(replace(cfg, dense_cone=None)).apply(_event([pion] + core), rng=np.random.default_rng(0))[0]
+    assert int(np.sum(reco.pid == 211)) == 1  # without the rule the track is used
 
 
 def test_photon_inside_a_hadron_ecal_cluster_joins_the_hadronic_cluster():
