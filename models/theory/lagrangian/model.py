@@ -145,6 +145,8 @@ class LagrangianTransformer:
         est.model_.eval()
         est.tokenizer_ = load_tokenizer(folder)
         est.meta_ = meta
+        if (folder / "single" / "hepilot_config.json").is_file():  # a block model's one-field companion
+            est.single_ = cls.load(folder / "single", num_beams=num_beams)
         return est
 
     def save(self, folder: Path, *, extra: dict | None = None) -> Path:
@@ -226,10 +228,13 @@ class LagrangianTransformer:
         subs = [sub_content(fields, i) for i in index]
         # one-field blocks (long: kinetic, field strengths, the potential) apart from the others (mostly empty),
         # so that short decodes do not wait for long ones in the same batch
+        # (decoded by the companion model in `single/` when there is one: a model of the ~1700 one-field blocks)
         beams: list = [None] * len(subs)
-        for group in ([k for k, i in enumerate(index) if len(i) == 1], [k for k, i in enumerate(index) if len(i) > 1]):
-            for k, b in zip(group, self.decode([subs[k] for k in group], num_beams=num_beams,
-                                               max_new_tokens=max_new_tokens, constrained=constrained)):
+        single = getattr(self, "single_", None) or self
+        for group, model in (([k for k, i in enumerate(index) if len(i) == 1], single),
+                             ([k for k, i in enumerate(index) if len(i) > 1], self)):
+            for k, b in zip(group, model.decode([subs[k] for k in group], num_beams=num_beams,
+                                                max_new_tokens=max_new_tokens, constrained=constrained)):
                 beams[k] = b
         top, checked = [], []
         for idx, sub, cands in zip(index, subs, beams):

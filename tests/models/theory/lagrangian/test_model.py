@@ -84,7 +84,8 @@ def test_training_checkpoints_and_resumes(tmp_path):
 @pytest.mark.skipif(not (WEIGHTS_DIR / "model.safetensors").is_file(), reason="no shipped weights")
 def test_shipped_weights_decode_the_higgs_lagrangian():
     model = LagrangianTransformer.load(num_beams=2)
-    assert (WEIGHTS_DIR / "model.safetensors").stat().st_size < 50 * 2**20
+    assert sum(f.stat().st_size for f in WEIGHTS_DIR.rglob("*.safetensors")) < 50 * 2**20  # with single/
+    assert model.blocks and model.single_.meta_["training"]["n_params"] > 0  # block model + one-field companion
     fields = parse_fields("H(1,2,1/2) scalar")
     beams = model.predict(fields, num_beams=2, max_new_tokens=80)
     verdicts = [validate(fields, b) for b in beams]
@@ -115,3 +116,22 @@ def test_block_training_data_leave_out_the_test_blocks_and_the_model_writes_whol
     for toks in cands:
         assert {t for t in toks if t[:1] == "F" and t[1:].isdigit()} <= {"F0", "F1", "F2"}
         assert not validate(fields, toks).exact  # one epoch on 30 contents: it cannot be right
+
+
+def test_a_block_model_decodes_one_field_blocks_with_its_companion(tmp_path):
+    """weights/single (the one-field model) is loaded with a block model and writes every one-field block;
+    the other blocks stay with the block model."""
+    est = LagrangianTransformer(config=LagrangianBartConfig.small(), num_beams=2)
+    est.tokenizer_ = build_tokenizer()
+    folder = tmp_path / "w"
+    for seed, where in ((1, folder), (2, folder / "single"), (2, tmp_path / "alone")):
+        est.model_ = build_model(est.config, seed=seed).eval()
+        est.save(where, extra={"training": {"blocks": True}})
+    main = LagrangianTransformer.load(folder, num_beams=2)
+    alone = LagrangianTransformer.load(tmp_path / "alone", num_beams=2)
+    main_only = LagrangianTransformer.load(folder, num_beams=2)
+    del main_only.single_
+    assert main.blocks and main.single_.blocks
+    one = parse_fields("S(1,3,0) real")  # a single field: its only block is the one-field block
+    assert main.predict(one, max_new_tokens=12) == alone.predict(one, max_new_tokens=12)
+    assert main.predict(one, max_new_tokens=12) != main_only.predict(one, max_new_tokens=12)
