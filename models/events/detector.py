@@ -208,6 +208,14 @@ class DetectorConfig:
     jet_level: JetLevelConfig | None = None  # in-situ jet effects (jet_level module); None: per particle only
     source: str = ""
 
+    def __post_init__(self):
+        if not 0 <= self.neutral_excess_sigma <= 10:
+            raise ValueError(f"neutral_excess_sigma = {self.neutral_excess_sigma} must be in [0, 10] (standard "
+                             "deviations of the expected calorimeter deposit; CMS 1, ATLAS 1.5)")
+        if self.dense_cone is not None and not 0 < self.dense_cone <= 1.0:
+            raise ValueError(f"dense_cone = {self.dense_cone} must be in (0, 1] (Delta R; ATLAS 0.15) or None "
+                             "(tracks subtracted however dense their surroundings)")
+
     def with_params(self, **changes) -> DetectorConfig:
         """A copy with dotted changes, e.g. with_params(**{"tracker.b_field": 3.0, "ecal.cell_eta": 0.01})."""
         parts: dict[str, dict] = {}

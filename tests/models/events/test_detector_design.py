@@ -169,3 +169,10 @@ def test_tracks_above_track_pt_max_are_measured_by_the_calorimeter():
         # so the core is taken inside 3 reference sigmas); 8% is > 6 sigma
         core = got[np.abs(got - 1) < 3 * ref]
         assert np.std(core) == pytest.approx(ref, rel=0.08)
+
+
+@pytest.mark.parametrize("change, field", [({"neutral_excess_sigma": -1.0}, "neutral_excess_sigma"),
+                                           ({"dense_cone": 0.0}, "dense_cone"), ({"dense_cone": 3.0}, "dense_cone")])
+def test_bad_particle_flow_settings_name_the_field(change, field):
+    with pytest.raises(ValueError, match=field):
+        DETECTOR_PRESETS["atlas"].with_params(**change)
