@@ -12,7 +12,7 @@ import re
 import subprocess
 from pathlib import Path
 
-__all__ = ["write_section", "machine_line", "previous_part", "DOC"]
+__all__ = ["write_section", "machine_line", "section", "previous_part", "DOC"]
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 _HEADER = "# Benchmarks\n\nMeasured by the scripts in `benchmarks/`; each section is rewritten by its script.\n"
@@ -43,20 +43,27 @@ def write_section(name: str, markdown: str) -> Path:
     return DOC
 
 
-def previous_part(name: str, head: str) -> str | None:
-    """The part of section `name` now in docs/benchmarks.md that starts with `head` (its text and the table
-    after it), stamped with that run's measurement line: a run that skips a part keeps the earlier one."""
+def section(name: str) -> str | None:
+    """The text of section `name` now in docs/benchmarks.md (None when there is none)."""
     if not DOC.exists():
         return None
     m = re.search(rf"<!-- bench:{re.escape(name)} -->(.*?)<!-- /bench:{re.escape(name)} -->", DOC.read_text(), re.S)
-    if not m or head not in m.group(1):
+    return m.group(1) if m else None
+
+
+def previous_part(name: str, head: str) -> str | None:
+    """The part of section `name` now in docs/benchmarks.md that starts with `head` (its text and the table
+    after it), stamped with that run's measurement line: a run that skips a part keeps the earlier one."""
+    text = section(name)
+    if text is None or head not in text:
         return None
-    section = m.group(1)
-    start = section.index(head)
-    table = section.find("|---", start)
-    table_end = section.find("\n\n", table) if table >= 0 else -1
+    start = text.index(head)
+    table = text.find("|---", start)
+    table_end = text.find("\n\n", table) if table >= 0 else -1
     if table_end < 0:
         return None
-    stamp = re.search(r"_Measured (.*?)\._", section)
-    note = f"_(kept from the earlier run: measured {stamp.group(1)})_" if stamp else "_(kept from an earlier run)_"
-    return section[start:table_end].rstrip() + "\n\n" + note + "\n"
+    kept = re.match(r"\s*(_\(kept from [^\n]*\)_)", text[table_end:])  # kept before: its own stamp stays
+    stamp = re.search(r"_Measured (.*?)\._", text)
+    note = (kept.group(1) if kept else f"_(kept from the earlier run: measured {stamp.group(1)})_" if stamp
+            else "_(kept from an earlier run)_")
+    return text[start:table_end].rstrip() + "\n\n" + note + "\n"

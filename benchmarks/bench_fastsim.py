@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import sys
 import time
 from dataclasses import replace
@@ -164,11 +163,11 @@ def bench_jets(args) -> tuple[str, dict]:
 def _previous_part(head: str, verdict_prefix: str) -> tuple[str, str] | None:
     """The part starting with `head` and its verdict line from the fastsim section now in
     docs/benchmarks.md (`_report.previous_part`): a --skip run keeps the other case."""
-    from _report import DOC, previous_part
+    from _report import previous_part, section
 
     part = previous_part("fastsim", head)
-    m = re.search(r"<!-- bench:fastsim -->(.*?)<!-- /bench:fastsim -->", DOC.read_text(), re.S) if part else None
-    verdict = next((ln for ln in m.group(1).splitlines() if ln.startswith(verdict_prefix)), None) if m else None
+    text = section("fastsim") if part else None
+    verdict = next((ln for ln in text.splitlines() if ln.startswith(verdict_prefix)), None) if text else None
     if verdict is None:
         return None
     return part, verdict.split(" [kept")[0] + " [kept from the earlier run]"

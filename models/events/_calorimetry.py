@@ -83,12 +83,7 @@ def neighbourhood_sum(ev_idx: np.ndarray, eta: np.ndarray, phi: np.ndarray, weig
     if len(eta) == 0:
         return np.zeros(0)
     side = radius * np.sqrt(np.pi) / 3.0
-    ieta = np.floor(eta / side).astype(np.int64)
-    ieta -= ieta.min() - 1
-    n_eta = int(ieta.max()) + 2
-    n_phi = max(int(round(2 * np.pi / side)), 3)
-    iphi = np.floor((phi + np.pi) / (2 * np.pi) * n_phi).astype(np.int64) % n_phi
-    ev = np.asarray(ev_idx, dtype=np.int64)
+    ev, ieta, iphi, n_eta, n_phi = _grid(ev_idx, eta, phi, side, side, margin=1, min_phi_cells=3)
     keys, inv = np.unique((ev * n_eta + ieta) * n_phi + iphi, return_inverse=True)
     sums = np.bincount(inv.ravel(), weights=weights, minlength=len(keys))
     out = np.zeros(len(eta))
@@ -100,17 +95,24 @@ def neighbourhood_sum(ev_idx: np.ndarray, eta: np.ndarray, phi: np.ndarray, weig
     return out
 
 
+def _grid(ev_idx: np.ndarray, eta: np.ndarray, phi: np.ndarray, cell_eta: float, cell_phi: float, *,
+          margin: int = 0, min_phi_cells: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """(event, eta cell, phi cell, n_eta, n_phi) of each deposit (at least one): phi cells wrap around (n_phi of
+    them), eta cells start at `margin` and leave `margin` empty cells above the last one (room for neighbours)."""
+    ieta = np.floor(eta / cell_eta).astype(np.int64)
+    ieta -= ieta.min() - margin
+    n_phi = max(int(round(2 * np.pi / cell_phi)), min_phi_cells)
+    iphi = np.floor((phi + np.pi) / (2 * np.pi) * n_phi).astype(np.int64) % n_phi
+    return np.asarray(ev_idx, dtype=np.int64), ieta, iphi, int(ieta.max()) + 1 + margin, n_phi
+
+
 def _cells(ev_idx: np.ndarray, eta: np.ndarray, phi: np.ndarray, cell_eta: float,
            cell_phi: float) -> tuple[np.ndarray, np.ndarray]:
     """(first deposit of each distinct (event, eta cell, phi cell), inverse index deposit -> cell), cells
     ordered by (event, eta cell, phi cell); one int64 key per deposit (a 1D unique is ~10x faster than rows)."""
-    ieta = np.floor(eta / cell_eta).astype(np.int64)
-    n_phi = max(int(round(2 * np.pi / cell_phi)), 1)
-    iphi = np.floor((phi + np.pi) / (2 * np.pi) * n_phi).astype(np.int64) % n_phi
-    if len(ieta) == 0:
+    if len(eta) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    ieta -= ieta.min()
-    n_eta = int(ieta.max()) + 1
-    key = (np.asarray(ev_idx, dtype=np.int64) * n_eta + ieta) * n_phi + iphi
+    ev, ieta, iphi, n_eta, n_phi = _grid(ev_idx, eta, phi, cell_eta, cell_phi)
+    key = (ev * n_eta + ieta) * n_phi + iphi
     _, first, inv = np.unique(key, return_index=True, return_inverse=True)
     return first, inv.ravel()

@@ -1,13 +1,12 @@
 """Extensions of the parametric detector for design studies: muon spectrometer, containment, shower merging."""
 import math
+from dataclasses import replace
 
 import awkward as ak
 import numpy as np
 import pytest
 
 from hepilot.models import physics
-from dataclasses import replace
-
 from hepilot.models.events._calorimetry import LEAKAGE_WEIGHT, leak_fraction, neighbourhood_sum
 from hepilot.models.events.detector import DENSE_EXCESS_GEV, DETECTOR_PRESETS, get_detector
 
