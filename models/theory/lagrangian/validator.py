@@ -27,7 +27,7 @@ from hepilot.models.theory.lagrangian.invariants import TOL, group_tensor, opera
 from hepilot.models.theory.lagrangian.terms import Obj, Term, canonical, chirality, dimension, leg, term_class
 from hepilot.models.theory.lagrangian.tokens import parse_terms, term_tokens
 
-__all__ = ["TermReport", "Verdict", "validate", "CHECK_NAMES"]
+__all__ = ["TermReport", "Verdict", "validate", "check_terms", "CHECK_NAMES"]
 
 CHECK_NAMES = ("syntax", "fields", "lorentz", "structure", "SU3", "SU2", "U1", "Z2", "dimension", "vanishes",
                "hermiticity", "redundant")
@@ -287,10 +287,14 @@ def _vector(term: Term, fields: tuple[Field, ...], element: dict) -> tuple[tuple
     return key, [el], np.array([phase])
 
 
-def validate(fields: tuple[Field, ...], tokens: list[str], *, reference: Lagrangian | None = None) -> Verdict:
-    """Check a predicted token sequence for the field content (canonical order, as the tokens use)."""
-    ref = reference or generate(fields)
-    fields = ref.fields
+def check_terms(fields: tuple[Field, ...], tokens: list[str]) -> list[TermReport]:
+    """The physics checks alone, term by term — syntax, Lorentz and gauge invariance, hermiticity,
+    dimension, independence of the earlier terms — without the generator (no completeness, no matching).
+    `fields` in canonical order, as the tokens use."""
+    return _check(fields, tokens)[0]
+
+
+def _check(fields: tuple[Field, ...], tokens: list[str]) -> tuple[list[TermReport], dict, set]:
     reports: list[TermReport] = []
     for k, parsed in enumerate(parse_terms(tokens, fields)):
         rep = TermReport(k, parsed.tokens, parsed.term)
@@ -322,6 +326,14 @@ def validate(fields: tuple[Field, ...], tokens: list[str], *, reference: Lagrang
             del span["elements"][base:]
         else:
             span["vectors"].append(vec)
+    return reports, spans, seen_templates
+
+
+def validate(fields: tuple[Field, ...], tokens: list[str], *, reference: Lagrangian | None = None) -> Verdict:
+    """Check a predicted token sequence for the field content (canonical order, as the tokens use)."""
+    ref = reference or generate(fields)
+    fields = ref.fields
+    reports, spans, seen_templates = _check(fields, tokens)
     _match(reports, ref)
     ref_classes: dict[tuple, int] = {}
     for t in ref.terms:

@@ -8,6 +8,7 @@ import torch
 
 from hepilot.models.theory.lagrangian.dataset import SamplerConfig, write_dataset
 from hepilot.models.theory.lagrangian.fields import parse_fields
+from hepilot.models.theory.lagrangian.generator import generate
 from hepilot.models.theory.lagrangian.model import (
     WEIGHTS_DIR,
     ContentConstraint,
@@ -26,6 +27,7 @@ def test_save_and_load_round_trip(tmp_path):
     est.tokenizer_ = build_tokenizer()
     est.save(tmp_path / "w")
     back = LagrangianTransformer.load(tmp_path / "w", num_beams=2)
+    assert back.early_stopping == "never"  # a whole-content model keeps the full beam search
     for k, v in est.model_.state_dict().items():
         assert torch.equal(v, back.model_.state_dict()[k]), k
     fields = parse_fields("H(1,2,1/2) scalar")
@@ -132,6 +134,51 @@ def test_a_block_model_decodes_one_field_blocks_with_its_companion(tmp_path):
     main_only = LagrangianTransformer.load(folder, num_beams=2)
     del main_only.single_
     assert main.blocks and main.single_.blocks
+    assert main.early_stopping is False and main.single_.early_stopping is False  # blocks: stop at current length
     one = parse_fields("S(1,3,0) real")  # a single field: its only block is the one-field block
     assert main.predict(one, max_new_tokens=12) == alone.predict(one, max_new_tokens=12)
     assert main.predict(one, max_new_tokens=12) != main_only.predict(one, max_new_tokens=12)
+
+
+def test_block_candidates_take_the_passing_beam_with_the_most_terms(monkeypatch):
+    """For each block the checked candidate takes, among the beams whose terms all pass the physics checks
+    and contain every field of the block, the one with the most terms (a basis of the block's invariants
+    cannot be exceeded by independent valid terms); the top candidate keeps the blocks' top beams."""
+    from hepilot.models.theory.lagrangian.blocks import block_terms, blocks, sub_content
+    from hepilot.models.theory.lagrangian.fields import canonical_order
+    from hepilot.models.theory.lagrangian.tokens import lagrangian_tokens
+
+    est = LagrangianTransformer(config=LagrangianBartConfig.small(), num_beams=4)
+    est.tokenizer_, est.model_ = build_tokenizer(), build_model(LagrangianBartConfig.small(), seed=1).eval()
+    est.meta_ = {"training": {"blocks": True}}
+    fields = canonical_order(parse_fields("H(1,2,1/2) scalar S(1,1,0) real"))
+    pair = next(i for i in blocks(fields) if len(i) == 2)
+    h = next(i for i in blocks(fields) if len(i) == 1 and fields[i[0]].name == "H")
+    sub = sub_content(fields, pair)
+    truth = block_terms(sub)
+    assert len(truth) == 2  # H^dag H S and H^dag H S S
+    one = lagrangian_tokens(truth[:1], sub)
+    both = lagrangian_tokens(truth, sub)
+    wrong_u1 = "+ F0 F0 F1 CONTRACTIONS SU2 ID0 ID1 HC".split() if sub[0].name == "H" else \
+        "+ F1 F1 F0 CONTRACTIONS SU2 ID0 ID1 HC".split()
+    h_in = sub_content(fields, h)
+    mass = lagrangian_tokens(block_terms(h_in)[-1:], h_in)  # an H-only term: not this block's
+    mass = [f"F{pair.index(h[0])}" if t == "F0" else t for t in mass]
+
+    def decode(contents, **kwargs):  # the beams a model could write, best first
+        out = []
+        for c in contents:
+            if c == sub:
+                out.append([one, both + wrong_u1, both + mass, both])
+            else:
+                out.append([lagrangian_tokens(block_terms(c), c)])
+        return out
+
+    monkeypatch.setattr(est, "decode", decode)
+    cands = est.block_candidates(fields)
+    lag = generate(fields)
+    assert validate(fields, cands["checked"]).exact
+    top = validate(fields, cands["top"])
+    assert top.valid and not top.complete and len(top.missing) == 1
+    assert est.predict(fields) == [cands["checked"], cands["top"]]
+    assert len(lag.terms) == len(validate(fields, cands["checked"]).reports)

@@ -82,3 +82,21 @@ def test_missing_and_spurious_terms_and_the_paper_score():
     assert score(SM.fields, true_tokens).exact and score(SM.fields, true_tokens).paper_score == 1.0
     doubled = score(SM.fields, true_tokens + true_tokens)
     assert doubled.paper_score == pytest.approx(0.0)  # 14 correct, 14 extra
+
+
+def test_check_terms_runs_the_physics_checks_without_the_generator(monkeypatch):
+    """check_terms gives each term the same errors as validate, and never calls the generator (the block
+    model's beam choice relies on it not knowing the answer)."""
+    import hepilot.models.theory.lagrangian.validator as validator
+
+    text = (" ".join(lagrangian_tokens(SM.terms, SM.fields)) + " + F0 F0 CONTRACTIONS SU2 ID0 ID1 HC"
+            " + F0 F0 DAGGER CONTRACTIONS SU2 ID0 ID1").split()  # + a U1 violation + a repeated mass term
+    full = [[name for name, _ in r.errors] for r in validate(SM.fields, text).reports]
+
+    def no_generator(*args, **kwargs):
+        raise AssertionError("check_terms called the generator")
+
+    monkeypatch.setattr(validator, "generate", no_generator)
+    alone = [[name for name, _ in r.errors] for r in validator.check_terms(SM.fields, text)]
+    assert alone == full
+    assert alone[:14] == [[]] * 14 and "U1" in alone[14] and alone[15] == ["redundant"]
