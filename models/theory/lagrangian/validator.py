@@ -303,6 +303,7 @@ def _check(fields: tuple[Field, ...], tokens: list[str]) -> tuple[list[TermRepor
         reports.append(rep)
     spans: dict[tuple, dict] = {}
     seen_templates: set[tuple] = set()
+    kinetic_of: set[tuple] = set()
     for rep in reports:
         if rep.term is None:
             continue
@@ -311,9 +312,14 @@ def _check(fields: tuple[Field, ...], tokens: list[str]) -> tuple[list[TermRepor
             continue
         if rep.term_class in _TEMPLATES:
             key = tuple(term_tokens(canonical(rep.term, fields), fields))
-            if key in seen_templates:
-                rep.errors.append(("redundant", "the same kinetic term appears twice"))
+            # one kinetic term per field (or gauge group): i psi^dag sigma-bar D psi and i psi sigma-bar D psi^dag
+            # differ by a total derivative, so a second form of it is the same term again
+            owner = (rep.term_class, *sorted({o.field if o.kind == "field" else o.group for o in rep.term.objects},
+                                             key=str))
+            if key in seen_templates or owner in kinetic_of:
+                rep.errors.append(("redundant", "the same kinetic term appears twice (up to a total derivative)"))
             seen_templates.add(key)
+            kinetic_of.add(owner)
             continue
         mono, elems, coef = _vector(rep.term, fields, element)
         _, blocks, _ = monomial_signature(fields, tuple(Obj("field", f, d) for f, d in mono))

@@ -100,3 +100,16 @@ def test_check_terms_runs_the_physics_checks_without_the_generator(monkeypatch):
     alone = [[name for name, _ in r.errors] for r in validator.check_terms(SM.fields, text)]
     assert alone == full
     assert alone[:14] == [[]] * 14 and "U1" in alone[14] and alone[15] == ["redundant"]
+
+
+def test_a_second_form_of_a_fermion_kinetic_term_is_redundant():
+    """i psi^dag sigma-bar D psi and i psi sigma-bar D psi^dag differ by a total derivative: one kinetic term
+    per field. (Both forms pass the index checks alone; before this check a beam holding both counted as a
+    larger valid answer.)"""
+    lag = generate(parse_fields("X(8,1,1) R"))
+    toks = lagrangian_tokens(lag.terms, lag.fields)
+    assert toks[:6] == "+ i F0 SIGMA_BAR DERIVATIVE F0".split()
+    other = "+ i F0 DAGGER SIGMA_BAR DERIVATIVE F0".split()
+    assert validate(lag.fields, other).check_passed("lorentz")
+    assert [name for r in validate(lag.fields, toks + other).reports for name, _ in r.errors] == ["redundant"]
+    assert validate(lag.fields, toks).exact
