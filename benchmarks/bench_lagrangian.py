@@ -14,7 +14,7 @@ out of distribution = 7-8 fields, seed 2). For every content the shipped model d
 plus the decode time per Lagrangian next to the exact generator's time for the same content (ratio).
 
     THP_MEM_ALLOC_ENABLE=1 GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184 \\
-        nice -n 10 .venv/bin/python benchmarks/bench_lagrangian.py --n-id 500 --n-ood 200
+        nice -n 10 .venv/bin/python benchmarks/bench_lagrangian.py --n-id 500 --n-ood 200 --beams 8 --no-greedy --jobs 2
 """
 from __future__ import annotations
 
