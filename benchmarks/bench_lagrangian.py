@@ -61,6 +61,7 @@ def evaluate(weights: Path, fields_list: list[tuple], beams: int, *, jobs: int =
 
 
 def _rows(weights: Path, fields_list: list[tuple], beams: int, threads: int) -> list[dict]:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")  # a spawned worker's progress too
     torch.set_num_threads(threads)
     model = _load(weights)
     rows = []
@@ -149,7 +150,6 @@ def main() -> None:
     p.add_argument("--no-write", action="store_true", help="print the section instead of updating the docs")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    torch.set_num_threads(args.threads)
     model = _load(args.weights)
     train = model.meta_.get("training", {})
     id_fields, ood_fields = contents("id", args.n_id), contents("ood", args.n_ood)

@@ -316,7 +316,7 @@ def _check(fields: tuple[Field, ...], tokens: list[str]) -> tuple[list[TermRepor
             # differ by a total derivative, so a second form of it is the same term again
             owner = (rep.term_class, *sorted({o.field if o.kind == "field" else o.group for o in rep.term.objects},
                                              key=str))
-            if key in seen_templates or owner in kinetic_of:
+            if owner in kinetic_of:  # also catches the same term written twice (same owner)
                 rep.errors.append(("redundant", "the same kinetic term appears twice (up to a total derivative)"))
             seen_templates.add(key)
             kinetic_of.add(owner)
