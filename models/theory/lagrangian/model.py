@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 # tied to model.shared.weight; safetensors stores the shared tensor once
 _TIED = ("model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight", "lm_head.weight")
+_TERM_TOKENS = 64  # the longest block term (4 objects, 5 contractions) is ~30 tokens
 
 
 @dataclass(frozen=True)
@@ -220,30 +221,39 @@ class LagrangianTransformer:
                 constrained: bool = True) -> list[list[str]]:
         """Candidate Lagrangians (token lists of the whole content), best first.
 
-        A block model (blocks.py) returns `block_candidates`: first the physics-checked union of the blocks'
-        beams, then — when it differs — the union of their top beams. A whole-content model returns its beams."""
+        A block model (blocks.py) returns `block_candidates`: first the completed physics-checked blocks, then —
+        each when it differs from those before — the checked blocks without completion and the blocks' top beams.
+        A whole-content model returns its beams."""
         fields = canonical_order(fields)
         if not self.blocks:
             return self.decode([fields], num_beams=num_beams, num_return=num_return, max_new_tokens=max_new_tokens,
                                constrained=constrained)[0]
         cands = self.block_candidates(fields, num_beams=num_beams, max_new_tokens=max_new_tokens,
                                       constrained=constrained)
-        out = [cands["checked"]] + ([cands["top"]] if cands["top"] != cands["checked"] else [])
+        out: list[list[str]] = []
+        for name in ("completed", "checked", "top"):
+            if cands[name] not in out:
+                out.append(cands[name])
         return out[: num_return or len(out)]
 
     def block_candidates(self, fields: tuple[Field, ...] | list[Field], *, num_beams: int | None = None,
                          max_new_tokens: int | None = None, constrained: bool = True) -> dict[str, list[str]]:
-        """A block model's two answers for a content: `checked` assembles, for each block, the beam with the
+        """A block model's three answers for a content: `checked` assembles, for each block, the beam with the
         most terms among those whose terms all pass the validator's physics checks (`check_terms`: syntax,
         Lorentz and gauge invariance, hermiticity, dimension, independence — no generator) and each contain
         every field of the block (the block's definition), the earlier beam on a tie, the top beam when none
         passes; `top` assembles each block's top beam. Most terms: a block's answer is a basis of its
         independent invariants, so a passing beam with more terms spans more of it and none can hold more
         than the basis (on 32 held-out contents: exact 0.97 vs 0.91 for the first passing beam, 0.72 for the
-        top beams). Every block of the content is decoded in one batch per model (the one-field blocks by the
-        companion in `single/` when there is one)."""
+        top beams). `completed` then adds to each multi-field block's checked beam the further terms the model
+        writes when asked for one more term at each term boundary (`next_terms`) that pass the same checks with
+        the terms already kept — each raises the rank of the block's span, which the validator measures exactly,
+        so a complete block gains nothing and an incomplete one only independent invariants (on the 37 wrong
+        multi-field blocks of 4-beam decoding of 500 held-out contents it fixed 12 and changed none of 104
+        right ones). Every block of the content is decoded in one batch per model (the one-field blocks by
+        the companion in `single/` when there is one)."""
         from hepilot.models.theory.lagrangian.blocks import assemble, blocks, lift, sub_content
-        from hepilot.models.theory.lagrangian.tokens import lagrangian_tokens, parse_terms
+        from hepilot.models.theory.lagrangian.tokens import lagrangian_tokens, parse_terms, split_terms
         from hepilot.models.theory.lagrangian.validator import check_terms
 
         self._check_fitted()
@@ -263,7 +273,8 @@ class LagrangianTransformer:
                                                 max_new_tokens=max_new_tokens, constrained=constrained)):
                 beams[k] = b
         picks: dict[str, list] = {"checked": [], "top": []}
-        for idx, sub, cands in zip(index, subs, beams):
+        passing: list[int] = []  # multi-field blocks whose checked beam passes: the ones to complete
+        for k, (idx, sub, cands) in enumerate(zip(index, subs, beams)):
             picks["top"].append((idx, cands[0]))
             best, most = cands[0], -1
             for c in cands:
@@ -271,6 +282,22 @@ class LagrangianTransformer:
                 if len(reports) > most and _block_passes(reports, len(sub)):
                     best, most = c, len(reports)
             picks["checked"].append((idx, best))
+            if len(idx) > 1 and most >= 0:
+                passing.append(k)
+        picks["completed"] = list(picks["checked"])
+        # one request per term boundary of each passing block: the terms before it, then one more term
+        requests = [(k, [t for _, part in split_terms(picks["checked"][k][1])[:cut] for t in part])
+                    for k in passing for cut in range(len(split_terms(picks["checked"][k][1])) + 1)]
+        proposals: dict[int, list[list[str]]] = {}
+        for (k, _), terms in zip(requests, self.next_terms([(subs[k], prefix) for k, prefix in requests],
+                                                           num_beams=num_beams, constrained=constrained)):
+            proposals.setdefault(k, []).extend(terms)
+        for k, terms in proposals.items():
+            kept = list(picks["checked"][k][1])
+            for term in terms:
+                if _block_passes(check_terms(subs[k], kept + term), len(subs[k])):
+                    kept += term
+            picks["completed"][k] = (index[k], kept)
         out: dict[str, list[str]] = {}
         for name, choice in picks.items():
             terms, broken = [], []
@@ -282,6 +309,51 @@ class LagrangianTransformer:
                         broken += [f"F{idx[int(t[1:])]}" if t[:1] == "F" and t[1:].isdigit() and int(t[1:]) < len(idx)
                                    else t for t in p.tokens]
             out[name] = lagrangian_tokens(assemble(fields, terms).terms, fields) + broken
+        return out
+
+    @torch.no_grad()
+    def next_terms(self, requests: list[tuple[tuple[Field, ...], list[str]]], *, num_beams: int | None = None,
+                   constrained: bool = True, batch_size: int = 64) -> list[list[list[str]]]:
+        """For each (content, prefix tokens): the next term the model writes after the prefix, one per beam,
+        best first, deduplicated. The decoder starts from the prefix and a new term's sign '+', and a beam
+        ends at the next term's sign (or the end), so only one term is written. Requests with prefixes of
+        equal length are batched."""
+        from transformers import LogitsProcessorList
+
+        self._check_fitted()
+        beams = num_beams or self.num_beams
+        ids = self.tokenizer_.convert_tokens_to_ids
+        plus, minus, eos = ids("+"), ids("-"), self.tokenizer_.eos_token_id
+        stops = {plus, minus, eos, self.tokenizer_.pad_token_id}
+        out: list[list[list[str]]] = [[] for _ in requests]
+        by_len: dict[int, list[int]] = {}
+        for r, (_, prefix) in enumerate(requests):
+            by_len.setdefault(len(prefix), []).append(r)
+        for length, rows in sorted(by_len.items()):
+            room = self.config.max_target_tokens - 2 - (length + 2)
+            if room < 2:
+                continue  # no window left for another term
+            for s in range(0, len(rows), batch_size):
+                chunk = rows[s:s + batch_size]
+                contents = [requests[r][0] for r in chunk]
+                enc = self.tokenizer_([" ".join(encode_fields(c)) for c in contents], return_tensors="pt",
+                                      padding=True, truncation=True, max_length=self.config.max_source_tokens)
+                start = torch.tensor([[self.tokenizer_.bos_token_id, *ids(requests[r][1]), plus] for r in chunk])
+                processors = LogitsProcessorList([ContentConstraint(self.tokenizer_, contents, beams)]
+                                                 if constrained else [])
+                seqs = self.model_.generate(
+                    input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], decoder_input_ids=start,
+                    num_beams=beams, num_return_sequences=beams, do_sample=False,
+                    **({"early_stopping": self.early_stopping} if beams > 1 else {}),
+                    max_new_tokens=min(_TERM_TOKENS, room), eos_token_id=[eos, plus, minus],
+                    forced_eos_token_id=None, length_penalty=self.length_penalty, logits_processor=processors)
+                for j, r in enumerate(chunk):
+                    for seq in seqs[j * beams:(j + 1) * beams].tolist():
+                        new = seq[start.shape[1]:]
+                        cut = next((p for p, t in enumerate(new) if t in stops), len(new))
+                        term = ["+", *self.tokenizer_.convert_ids_to_tokens(new[:cut])]
+                        if len(term) > 1 and term not in out[r]:
+                            out[r].append(term)
         return out
 
     def _strip(self, seq: torch.Tensor) -> list[int]:

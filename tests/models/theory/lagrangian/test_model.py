@@ -175,10 +175,79 @@ def test_block_candidates_take_the_passing_beam_with_the_most_terms(monkeypatch)
         return out
 
     monkeypatch.setattr(est, "decode", decode)
+    monkeypatch.setattr(est, "next_terms", lambda requests, **kw: [[] for _ in requests])  # no completion here
     cands = est.block_candidates(fields)
     lag = generate(fields)
     assert validate(fields, cands["checked"]).exact
+    assert cands["completed"] == cands["checked"]
     top = validate(fields, cands["top"])
     assert top.valid and not top.complete and len(top.missing) == 1
     assert est.predict(fields) == [cands["checked"], cands["top"]]
     assert len(lag.terms) == len(validate(fields, cands["checked"]).reports)
+
+
+def _pair_block_model(monkeypatch, beams_of_pair):
+    """A small block model whose decode gives the H-S pair block the given beams (other blocks: their truth)."""
+    from hepilot.models.theory.lagrangian.blocks import block_terms, blocks, sub_content
+    from hepilot.models.theory.lagrangian.fields import canonical_order
+    from hepilot.models.theory.lagrangian.tokens import lagrangian_tokens
+
+    est = LagrangianTransformer(config=LagrangianBartConfig.small(), num_beams=4)
+    est.tokenizer_, est.model_ = build_tokenizer(), build_model(LagrangianBartConfig.small(), seed=1).eval()
+    est.meta_ = {"training": {"blocks": True}}
+    fields = canonical_order(parse_fields("H(1,2,1/2) scalar S(1,1,0) real"))
+    sub = sub_content(fields, next(i for i in blocks(fields) if len(i) == 2))
+    truth = [lagrangian_tokens([t], sub) for t in block_terms(sub)]  # H^dag H S, H^dag H S S: one term each
+    monkeypatch.setattr(est, "decode", lambda contents, **kw: [
+        beams_of_pair(truth) if c == sub else [lagrangian_tokens(block_terms(c), c)] for c in contents])
+    return est, fields, sub, truth
+
+
+def test_completion_adds_only_the_independent_valid_terms_the_model_proposes(monkeypatch):
+    """An incomplete checked block (one of its two terms) is completed by the proposed terms that pass the
+    checks with it: the missing term is added; a duplicate, its hermitian conjugate form, a term breaking
+    U(1) and one without S are not. The request asks after the block's empty prefix and after its one term."""
+    est, fields, sub, truth = _pair_block_model(monkeypatch, lambda truth: [truth[0]])
+    wrong_u1 = "+ F0 F0 F1 CONTRACTIONS SU2 ID0 ID1 HC".split() if sub[0].name == "H" else \
+        "+ F1 F1 F0 CONTRACTIONS SU2 ID0 ID1 HC".split()
+    asked = []
+
+    def next_terms(requests, **kw):
+        asked.extend(prefix for c, prefix in requests if c == sub)
+        return [[truth[0], wrong_u1, truth[1], truth[1]] if c == sub else [] for c, _ in requests]
+
+    monkeypatch.setattr(est, "next_terms", next_terms)
+    cands = est.block_candidates(fields)
+    assert sorted(map(len, asked)) == [0, len(truth[0])]  # one request per term boundary
+    checked, completed = validate(fields, cands["checked"]), validate(fields, cands["completed"])
+    assert checked.valid and not checked.complete and len(checked.missing) == 1
+    assert completed.exact
+    assert est.predict(fields)[0] == cands["completed"]
+
+
+def test_completion_leaves_a_complete_block_unchanged(monkeypatch):
+    """A block already holding its basis gains nothing: every proposal (its own terms again) is dependent."""
+    est, fields, sub, truth = _pair_block_model(monkeypatch, lambda truth: [truth[0] + truth[1]])
+    monkeypatch.setattr(est, "next_terms", lambda requests, **kw: [
+        [truth[1], truth[0]] if c == sub else [] for c, _ in requests])
+    cands = est.block_candidates(fields)
+    assert cands["completed"] == cands["checked"]
+    assert validate(fields, cands["completed"]).exact
+
+
+def test_next_terms_writes_one_term_after_the_prefix():
+    """Real decoding (a random small model): each proposal is one term — it starts with its sign and holds
+    no other term sign — at most one per beam, and only fields of the content."""
+    est = LagrangianTransformer(config=LagrangianBartConfig.small(), num_beams=3)
+    est.tokenizer_, est.model_ = build_tokenizer(), build_model(LagrangianBartConfig.small(), seed=2).eval()
+    est.meta_ = {"training": {"blocks": True}}
+    fields = parse_fields("H(1,2,1/2) scalar S(1,1,0) real")
+    from hepilot.models.theory.lagrangian.fields import canonical_order
+    fields = canonical_order(fields)
+    out = est.next_terms([(fields, []), (fields, "+ F0 F0 F1".split()), (fields[:1], [])])
+    assert len(out) == 3
+    for terms, n in zip(out, (2, 2, 1)):
+        assert 1 <= len(terms) <= 3
+        for t in terms:
+            assert t[0] == "+" and "+" not in t[1:] and "-" not in t[1:]
+            assert {x for x in t if x.startswith("F") and x[1:].isdigit()} <= {f"F{k}" for k in range(n)}
