@@ -128,8 +128,7 @@ def _mode(model: LagrangianTransformer) -> str:
             "field of the block; then, at each term boundary of that beam, the model is asked for one more term "
             "(one per beam) and each that passes the same checks with the terms kept is added — it must raise "
             "the rank of the block's span, which the validator measures exactly, so it is an independent "
-            "invariant of the block (exact = this completed candidate; exact, checked = before completion); "
-            "exact, top beams takes each block's top beam.")
+            "invariant of the block (exact = this completed candidate; exact, checked = before completion).")
 
 
 def _companion(model: LagrangianTransformer) -> str:

@@ -51,7 +51,7 @@ class LagrangianInput(BaseModel):
         "auto", description="model: the trained transformer (falls back to the exact generator if no beam "
         "validates); generator: exact generator only; auto: model when its weights are installed")
     num_beams: int = Field(8, ge=1, le=16, description="Beam width of the transformer's beam search (8: in-distribution "
-                           "exact 0.946 vs 0.932 at 4, docs/benchmarks.md)")
+                           "exact 0.976 with completion, docs/benchmarks.md)")
     style: Literal["compact", "paper"] = Field("compact", description="Token style: compact (fields as F<k>) "
                                                "or paper (full quantum numbers on every field, arXiv:2501.09729)")
 
