@@ -220,6 +220,10 @@ def _jet_provider(inp: DetectorResolutionInput):
     executor = current_context().executor or get_executor()
 
     def jets(ref):
+        if ref.quantity == "boson_mass":  # nu nubar H, H -> g g at 240 GeV: the whole event is the Higgs's
+            path = prepare_data(["zh_nunu_gg"], n_events=max(inp.n_jets, 500), n_jets=0, seed=inp.seed + 1,
+                                cache_dir=cache, map_fn=executor.map)["zh_nunu_gg"]
+            return read_truth_sample(path).particles, None, None
         if ref.energy is None:  # e+e- jets: the Z -> q qbar jets of ZH events at 240 GeV
             path = prepare_data(["zh_gamgam"], n_events=max(inp.n_jets, 500), n_jets=0, seed=inp.seed + 1,
                                 cache_dir=cache, map_fn=executor.map)["zh_gamgam"]

@@ -4,6 +4,7 @@ Each kind of data is a fixed Pythia 8 recipe stored before any detector response
 re-applies the detector (kinds and their formats):
     zh_gamgam      e+e- -> ZH, H -> gamma gamma, Z -> q qbar at 240 GeV   ("hepilot-truth/1", ee_higgs)
     zh_mumu        e+e- -> ZH, Z -> mu+ mu- at 240 GeV                    ("hepilot-truth/1")
+    zh_nunu_gg     e+e- -> ZH, Z -> nu nubar, H -> g g at 240 GeV, no ISR  ("hepilot-truth/1"; card validation)
     jets_top_qcd   14 TeV top and QCD jets, R = 0.8, 550-650 GeV, truth    ("hepilot-jets/1", generation)
 `prepare_pp_jets(pt)` adds 13 TeV QCD jets (R = 0.4) around one pT for jet-resolution checks.
 The cache folder is <cache>/design/samples/<kind>/<hash of the generator settings>/; a sample is
@@ -29,16 +30,17 @@ __all__ = ["DATA_KINDS", "data_config", "prepare_data", "prepare_pp_jets", "prep
 log = logging.getLogger(__name__)
 
 DATA_KINDS = ("zh_gamgam", "zh_mumu", "jets_top_qcd")
-_FILES = {"zh_gamgam": "truth.root", "zh_mumu": "truth.root", "zgam_qq": "truth.root", "jets_top_qcd": "jets.root"}
+_FILES = {"zh_gamgam": "truth.root", "zh_mumu": "truth.root", "zgam_qq": "truth.root", "zh_nunu_gg": "truth.root",
+          "jets_top_qcd": "jets.root"}
 
 
 def data_config(kind: str, *, n_events: int, n_jets: int, seed: int) -> EEConfig | JetGenConfig:
     """The generator settings of one data kind."""
-    if kind in ("zh_gamgam", "zh_mumu"):
+    if kind in ("zh_gamgam", "zh_mumu", "zh_nunu_gg"):
         return EEConfig(processes=(kind,), n_events=n_events, sqrt_s=240.0, seed=seed)
     if kind == "jets_top_qcd":
         return JetGenConfig(processes=("top", "qcd"), n_jets=n_jets, detector="none", seed=seed)
-    raise ValueError(f"unknown data kind {kind!r}; known: {', '.join(DATA_KINDS)}")
+    raise ValueError(f"unknown data kind {kind!r}; known: {', '.join(DATA_KINDS)}, zh_nunu_gg")
 
 
 def _key(cfg) -> str:

@@ -12,6 +12,8 @@ reconstructed value of an observable:
                clustered into exactly two jets with the generalised e+e- kT algorithm (p = 1, R = 4 > pi: the
                Durham ordering); the constituents
                of every jet as one list (the Z -> q qbar jets of the event)
+    visible_mass   the invariant mass of every visible particle of the event (neutrinos removed) and the
+               |cos theta| of its two exclusive Durham jets (the CEPC boson-mass-resolution observable)
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import numpy as np
 from hepilot.models import physics
 from hepilot.models.events.samples import JetSample
 
-__all__ = ["diphoton", "dimuon", "rebuild_jets", "ee_jets", "M_Z"]
+__all__ = ["diphoton", "dimuon", "rebuild_jets", "ee_jets", "visible_mass", "M_Z"]
 
 M_Z = 91.1876  # GeV, PDG
 _ISO_DR = 0.3
@@ -112,3 +114,33 @@ def ee_jets(particles: ak.Array) -> ak.Array:
     per_jet = ak.flatten(idx, axis=1)
     owner = np.repeat(np.arange(len(rest)), 2)
     return rest[owner][per_jet]
+
+
+def _visible(particles: ak.Array) -> ak.Array:
+    apid = abs(particles.pid)
+    return particles[(apid != 12) & (apid != 14) & (apid != 16)]
+
+
+def visible_mass(particles: ak.Array, *, with_jets: bool = False) -> dict[str, np.ndarray]:
+    """Per event the invariant mass of all visible particles; with_jets also the |cos theta| of its two
+    exclusive Durham jets (`abs_cos_j1`, `abs_cos_j2`; NaN for events with fewer than two particles)."""
+    vis = _visible(particles)
+    tot = {k: ak.to_numpy(ak.sum(vis[k], axis=1)).astype(float) for k in ("e", "px", "py", "pz")}
+    out = {"m_vis": physics.mass(tot["e"], tot["px"], tot["py"], tot["pz"])}
+    if with_jets:
+        import fastjet
+
+        from hepilot.models.events._fastjet import jet_definition
+
+        jet_definition("kt", 0.4)  # silences FastJet's banner once per process
+        ok = ak.to_numpy(ak.num(vis)) >= 2
+        vecs = ak.zip({"px": vis.px[ok], "py": vis.py[ok], "pz": vis.pz[ok], "E": vis.e[ok]}, with_name="Momentum4D")
+        cs = fastjet.ClusterSequence(vecs, fastjet.JetDefinition(fastjet.ee_genkt_algorithm, 4.0, 1.0))
+        jets = cs.exclusive_jets(2)
+        for i in (0, 1):
+            cos = np.full(len(vis), np.nan)
+            p = np.sqrt(ak.to_numpy(jets.px[:, i]) ** 2 + ak.to_numpy(jets.py[:, i]) ** 2
+                        + ak.to_numpy(jets.pz[:, i]) ** 2)
+            cos[ok] = np.abs(ak.to_numpy(jets.pz[:, i])) / np.maximum(p, 1e-12)
+            out[f"abs_cos_j{i + 1}"] = cos
+    return out

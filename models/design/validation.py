@@ -6,6 +6,8 @@ Reference points (knowledge/corpus/detectors/<name>.yaml, `hepilot.knowledge.det
                    for CEPC the card's tracker formula sigma(1/pT) = a (+) b / (p sin^1.5 theta) at
                    theta = 90 deg: sigma(pT)/pT = a pT (+) b
     jet_pt         the card's `jets.published` points (pT given: pp anti-kT jets; none given: e+e- jets)
+    boson_mass     the card's boson mass resolution (CEPC BMR): nu nubar H, H -> g g at 240 GeV
+                   (`resolution.boson_mass_resolution`)
 Points the simulation cannot reproduce by construction are kept but marked `modelled = False`
 (pile-up dominated low-pT jets for a preset without a pile-up `jet_level`, "large rapidity" muons of a
 central-only check, muons above 500 GeV for a preset without a muon spectrometer: CMS is tracker-only
@@ -24,7 +26,12 @@ from collections.abc import Callable
 import awkward as ak
 import numpy as np
 
-from hepilot.models.design.resolution import jet_response, muon_pt_resolution, photon_energy_resolution
+from hepilot.models.design.resolution import (
+    boson_mass_resolution,
+    jet_response,
+    muon_pt_resolution,
+    photon_energy_resolution,
+)
 from hepilot.models.events.detector import Detector
 
 __all__ = ["Reference", "card_references", "agrees", "measure", "TOLERANCE"]
@@ -35,7 +42,7 @@ TOLERANCE = 0.10
 @dataclass(frozen=True)
 class Reference:
     detector: str
-    quantity: str  # "photon_energy", "muon_pt", "jet_pt"
+    quantity: str  # "photon_energy", "muon_pt", "jet_pt", "boson_mass"
     energy: float | None  # GeV (E for photons, pT for muons and pp jets); None: e+e- jets of the card
     value: float | None = None
     low: float | None = None
@@ -131,9 +138,8 @@ def card_references(name: str) -> list[Reference]:
                               source="arXiv:1109.6933 (spectrometer design goal) + card inner-detector formula",
                               note="not on the card (value null): derived", derived=True))
     for entry in card.get("jets", {}).get("published", []):
-        if "boson mass" in entry.get("quantity", ""):
-            continue
-        ref = _from_entry(name, "jet_pt", entry, sources, muon_system, pileup)
+        quantity = "boson_mass" if "boson mass" in entry.get("quantity", "") else "jet_pt"
+        ref = _from_entry(name, quantity, entry, sources, muon_system, pileup)
         if ref is not None:
             refs.append(ref)
     return refs
@@ -144,7 +150,8 @@ def measure(detector: Detector, ref: Reference, *, rng: np.random.Generator, n: 
     """The simulated counterpart of a reference point (None for jets when no `jets` provider is given).
 
     Photons and muons are central (|eta| < 0.8 and < 1.0: the cards quote barrel numbers); `jets(ref)`
-    returns (constituents, truth pT or E, use_energy) of generator-level jets for the point.
+    returns (constituents, truth pT or E, use_energy) of generator-level jets for the point, and for a
+    boson mass point (events, None, None): generator-level nu nubar H, H -> g g events.
     """
     if ref.quantity == "photon_energy":
         return photon_energy_resolution(detector, ref.energy, n=n, eta_max=0.8, rng=rng)
@@ -153,4 +160,6 @@ def measure(detector: Detector, ref: Reference, *, rng: np.random.Generator, n: 
     if jets is None:
         return None
     constituents, truth, use_energy = jets(ref)
+    if ref.quantity == "boson_mass":
+        return boson_mass_resolution(detector, constituents, rng=rng)[1]
     return jet_response(detector, constituents, truth, rng=rng, use_energy=use_energy)[1]

@@ -8,6 +8,8 @@ Processes (recipes of ../shared/PYTHIA.md, Pythia 8 with ISR):
     zh_gamgam   e+e- -> ZH, H -> gamma gamma (onIfMatch 22 22), Z -> q qbar
     zh_mumu     e+e- -> ZH, Z -> mu+ mu-, H inclusive
     zgam_qq     e+e- -> Z/gamma* + gamma, Z -> q qbar, pTHat > 15 GeV (background of H -> gamma gamma)
+    zh_nunu_gg  e+e- -> ZH, Z -> nu nubar, H -> g g, without ISR (the CEPC boson-mass-resolution sample:
+                every visible particle is the Higgs's; its definition drops events with ISR photons)
 Photon splitting in the parton shower (gamma -> f fbar, ~4% of Higgs photons) is switched off for
 the diphoton processes, so a hard photon reaches the detector as a photon.
 An optional generator-level preselection keeps events with at least `min_photons` photons of
@@ -50,6 +52,8 @@ EE_PROCESSES: dict[str, tuple[str, ...]] = {
     "zh_gamgam": ("HiggsSM:ffbar2HZ = on", "25:onMode = off", "25:onIfMatch = 22 22", *_QQ, *_NO_GAMMA_SPLIT),
     "zh_mumu": ("HiggsSM:ffbar2HZ = on", "23:onMode = off", "23:onIfAny = 13"),
     "zgam_qq": ("WeakBosonAndParton:ffbar2gmZgm = on", *_QQ, "PhaseSpace:pTHatMin = 15.", *_NO_GAMMA_SPLIT),
+    "zh_nunu_gg": ("HiggsSM:ffbar2HZ = on", "25:onMode = off", "25:onIfMatch = 21 21", "23:onMode = off",
+                   "23:onIfAny = 12 14 16", "PDF:lepton = off"),
 }
 
 
