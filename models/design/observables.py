@@ -93,6 +93,11 @@ def rebuild_jets(reco: ak.Array, labels: np.ndarray, *, jet_r: float, max_consti
     return JetSample(jets, reco, {"config": {"jet_r": jet_r}})
 
 
+def _visible(particles: ak.Array) -> ak.Array:
+    apid = abs(particles.pid)
+    return particles[(apid != 12) & (apid != 14) & (apid != 16)]
+
+
 def ee_jets(particles: ak.Array) -> ak.Array:
     """(2 x events, var) constituents of the two Durham jets after removing the two leading photons."""
     import fastjet
@@ -100,8 +105,7 @@ def ee_jets(particles: ak.Array) -> ak.Array:
     from hepilot.models.events._fastjet import jet_definition
 
     jet_definition("kt", 0.4)  # silences FastJet's banner once per process
-    apid = abs(particles.pid)
-    visible = particles[(apid != 12) & (apid != 14) & (apid != 16)]
+    visible = _visible(particles)
     rank = ak.argsort(ak.where(visible.pid == 22, visible.e, -1.0), axis=1, ascending=False)
     is_photon = visible.pid[rank] == 22
     drop = ak.local_index(rank) < 2
@@ -114,11 +118,6 @@ def ee_jets(particles: ak.Array) -> ak.Array:
     per_jet = ak.flatten(idx, axis=1)
     owner = np.repeat(np.arange(len(rest)), 2)
     return rest[owner][per_jet]
-
-
-def _visible(particles: ak.Array) -> ak.Array:
-    apid = abs(particles.pid)
-    return particles[(apid != 12) & (apid != 14) & (apid != 16)]
 
 
 def visible_mass(particles: ak.Array, *, with_jets: bool = False) -> dict[str, np.ndarray]:

@@ -47,7 +47,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 _DTYPE = torch.float64
-_MAX_ELEMENTS = 4e6  # toys x events x hidden units per batch: larger batches fall out of cache
+# toys x events x hidden units per batch. Measured per toy-evaluation of the loss (bench_stats nplm_batching,
+# 1 thread): at N_R = 2e4 batches of 2 toys are 1.2x faster than one at a time and batches of 11-45 no faster;
+# at N_R = 2e5 a batch of 4 toys is 1.75x slower (it falls out of cache). 2.5e5 batches small problems in
+# twos and fits paper-size ones one at a time.
+_MAX_ELEMENTS = 2.5e5
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 # tied to model.shared.weight; safetensors stores the shared tensor once
 _TIED = ("model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight", "lm_head.weight")
-_TERM_TOKENS = 64  # the longest block term (4 objects, 5 contractions) is ~30 tokens
+_TERM_TOKENS = 64  # room for one term: the longest multi-field block term of the training data has 28 tokens
 
 
 @dataclass(frozen=True)
@@ -286,8 +286,10 @@ class LagrangianTransformer:
                 passing.append(k)
         picks["completed"] = list(picks["checked"])
         # one request per term boundary of each passing block: the terms before it, then one more term
-        requests = [(k, [t for _, part in split_terms(picks["checked"][k][1])[:cut] for t in part])
-                    for k in passing for cut in range(len(split_terms(picks["checked"][k][1])) + 1)]
+        requests = []
+        for k in passing:
+            parts = [part for _, part in split_terms(picks["checked"][k][1])]
+            requests += [(k, [t for part in parts[:cut] for t in part]) for cut in range(len(parts) + 1)]
         proposals: dict[int, list[list[str]]] = {}
         for (k, _), terms in zip(requests, self.next_terms([(subs[k], prefix) for k, prefix in requests],
                                                            num_beams=num_beams, constrained=constrained)):
