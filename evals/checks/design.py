@@ -52,10 +52,14 @@ def resolutions_match_cards(inp, result) -> list[CheckResult]:
     if not points:
         return []
     failed = [c for c in points if not c["agrees"]]
-    desc = "; ".join(f"{c['quantity']} {c['energy'] or ''} GeV: {c['simulated']:.4f} vs "
+
+    def where(c) -> str:  # e+e- jets and the boson mass have no energy point
+        return f"{c['quantity']} at {c['energy']:g} GeV" if c["energy"] is not None else c["quantity"]
+
+    desc = "; ".join(f"{where(c)}: {c['simulated']:.4f} vs "
                      f"{c['value'] if c['value'] is not None else [c['low'], c['high']]}" for c in failed[:4])
     return [CheckResult(name="resolutions_match_cards", passed=not failed,
-                        measured={f"{c['quantity']}@{c['energy']}": round(c["simulated"], 5) for c in points},
+                        measured={where(c): round(c["simulated"], 5) for c in points},
                         expected="published card values", tolerance=0.10,
                         message=f"{len(points) - len(failed)}/{len(points)} card points within 10%"
                                 + (f"; off: {desc}" if failed else ""))]
