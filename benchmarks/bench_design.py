@@ -145,7 +145,8 @@ def _validation(cache: Path) -> list[str]:
         for c in res.comparison:
             pub = f"{c['value']:.4f}" if c["value"] is not None else f"{c['low']}-{c['high']}"
             tag = "derived" if c["derived"] else ("not modelled" if not c["modelled"] else "")
-            where = c["energy"] or ("nu nu H, H -> gg" if c["quantity"] == "boson_mass" else "e+e- jets")
+            where = c["energy"] or ("nu nu H, H -> gg" if c["quantity"] == "boson_mass" else "e+e- jets" + (
+                f", E > {c['e_min']:g}, abs(cos theta) < {c['cos_theta_max']:g}" if c.get("e_min") else ""))
             out.append(f"| {name} | {c['quantity']} | {where} | {pub} | {c['simulated']:.4f} | "
                        f"{c['deviation']:+.1%} | {'yes' if c['agrees'] else 'no'} {tag} |")
     return out

@@ -53,8 +53,12 @@ def resolutions_match_cards(inp, result) -> list[CheckResult]:
         return []
     failed = [c for c in points if not c["agrees"]]
 
-    def where(c) -> str:  # e+e- jets and the boson mass have no energy point
-        return f"{c['quantity']} at {c['energy']:g} GeV" if c["energy"] is not None else c["quantity"]
+    def where(c) -> str:  # e+e- jets and the boson mass have no energy point; some e+e- jets a selection
+        if c["energy"] is not None:
+            return f"{c['quantity']} at {c['energy']:g} GeV"
+        cut = [f"E > {c['e_min']:g} GeV" if c.get("e_min") else "",
+               f"|cos theta| < {c['cos_theta_max']:g}" if c.get("cos_theta_max") else ""]
+        return " ".join([c["quantity"], *filter(None, cut)])
 
     desc = "; ".join(f"{where(c)}: {c['simulated']:.4f} vs "
                      f"{c['value'] if c['value'] is not None else [c['low'], c['high']]}" for c in failed[:4])

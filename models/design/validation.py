@@ -5,7 +5,8 @@ Reference points (knowledge/corpus/detectors/<name>.yaml, `hepilot.knowledge.det
     muon_pt        the card's `muon.published` points (pT, value or [low, high] range or upper bound);
                    for CEPC the card's tracker formula sigma(1/pT) = a (+) b / (p sin^1.5 theta) at
                    theta = 90 deg: sigma(pT)/pT = a pT (+) b
-    jet_pt         the card's `jets.published` points (pT given: pp anti-kT jets; none given: e+e- jets)
+    jet_pt         the card's `jets.published` points (pT given: pp anti-kT jets; none given: e+e- jets,
+                   restricted to truth E > E_min_GeV and |cos theta| < cos_theta_max when the point gives them)
     boson_mass     the card's boson mass resolution (CEPC BMR): nu nubar H, H -> g g at 240 GeV
                    (`resolution.boson_mass_resolution`)
 Points the simulation cannot reproduce by construction are kept but marked `modelled = False`
@@ -52,6 +53,8 @@ class Reference:
     note: str = ""
     modelled: bool = True
     derived: bool = False
+    e_min: float | None = None  # e+e- jets: truth jet energy above this (GeV) ...
+    cos_theta_max: float | None = None  # ... and |cos theta| below this, when the reference selects jets
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -90,12 +93,13 @@ def _from_entry(name: str, quantity: str, entry: dict, sources: dict, muon_syste
         modelled = False  # pile-up dominates low-pT jets and this preset simulates none
     if quantity == "muon_pt" and energy is not None and energy > 500 and not muon_system:
         modelled = False  # the spectrometer dominates there and the preset has none
+    selection = {"e_min": entry.get("E_min_GeV"), "cos_theta_max": entry.get("cos_theta_max")}
     if isinstance(value, list) and len(value) == 2:
         return Reference(name, quantity, energy, low=float(value[0]), high=float(value[1]), source=src, note=text,
-                         modelled=modelled)
+                         modelled=modelled, **selection)
     if isinstance(value, (int, float)):
         return Reference(name, quantity, energy, value=float(value), upper_bound=entry.get("bound") == "upper",
-                         source=src, note=text, modelled=modelled)
+                         source=src, note=text, modelled=modelled, **selection)
     return None
 
 
@@ -162,4 +166,10 @@ def measure(detector: Detector, ref: Reference, *, rng: np.random.Generator, n: 
     constituents, truth, use_energy = jets(ref)
     if ref.quantity == "boson_mass":
         return boson_mass_resolution(detector, constituents, rng=rng)[1]
+    if ref.e_min is not None or ref.cos_theta_max is not None:  # the reference's jets only (truth E, direction)
+        e, pz = ak.to_numpy(ak.sum(constituents.e, axis=1)), ak.to_numpy(ak.sum(constituents.pz, axis=1))
+        p = np.sqrt(pz**2 + ak.to_numpy(ak.sum(constituents.px, axis=1)) ** 2
+                    + ak.to_numpy(ak.sum(constituents.py, axis=1)) ** 2)
+        keep = (e > (ref.e_min or 0.0)) & (np.abs(pz) < (ref.cos_theta_max or 1.0) * np.maximum(p, 1e-12))
+        constituents, truth = constituents[keep], np.asarray(truth)[keep]
     return jet_response(detector, constituents, truth, rng=rng, use_energy=use_energy)[1]

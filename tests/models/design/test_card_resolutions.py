@@ -102,3 +102,20 @@ def test_cepc_boson_mass_resolution_and_its_response_to_the_hcal(nunu_gg):
     assert bmr(**{"hcal.stochastic": 2 * base.hcal.stochastic})[1] > 1.1 * nominal
     ref = [r for r in card_references("cepc") if r.quantity == "boson_mass"]
     assert len(ref) == 1 and ref[0].value == 0.038
+
+
+def test_cepc_barrel_jet_reference_measures_only_its_jets(ee_paths):
+    """The full-simulation point (arXiv:2104.05029: 3.5% for barrel jets above 60 GeV) selects truth jets with
+    E > 60 GeV and |cos theta| < 0.6 (|cos theta| = |tanh eta|); the measurement equals the JER of exactly those."""
+    from hepilot.models import physics
+
+    ref = [r for r in card_references("cepc") if r.quantity == "jet_pt" and r.e_min is not None]
+    assert len(ref) == 1 and (ref[0].e_min, ref[0].cos_theta_max, ref[0].value) == (60, 0.6, 0.035)
+    cons = ee_jets(read_truth_sample(ee_paths["zh_gamgam"]).particles)
+    tot = {k: ak.to_numpy(ak.sum(cons[k], axis=1)) for k in ("e", "px", "py", "pz")}
+    keep = (tot["e"] > 60) & (np.abs(np.tanh(physics.eta(tot["px"], tot["py"], tot["pz"]))) < 0.6)
+    assert 50 < keep.sum() < 0.5 * len(keep)  # Z -> q qbar jets of ZH: ~17% of them
+    det = get_detector("cepc")
+    got = measure(det, ref[0], rng=np.random.default_rng(3), jets=lambda r: (cons, tot["e"], True))
+    want = jet_response(det, cons[keep], tot["e"][keep], rng=np.random.default_rng(3), use_energy=True)[1]
+    assert got == pytest.approx(want, rel=1e-12)
