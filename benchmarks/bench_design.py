@@ -29,6 +29,7 @@ from hepilot.models.design.data import prepare_data
 from hepilot.models.design.detector_loop import evaluate_design, optimise_detector
 from hepilot.models.design.pareto import hypervolume, pareto_mask
 from hepilot.models.design.spec import DetectorDesignSpec, apply_params
+from hepilot.models.design.validation import selection_text
 from hepilot.models.events.detector import DETECTOR_PRESETS
 from hepilot.tools.executor import LocalExecutor
 
@@ -145,8 +146,8 @@ def _validation(cache: Path) -> list[str]:
         for c in res.comparison:
             pub = f"{c['value']:.4f}" if c["value"] is not None else f"{c['low']}-{c['high']}"
             tag = "derived" if c["derived"] else ("not modelled" if not c["modelled"] else "")
-            where = c["energy"] or ("nu nu H, H -> gg" if c["quantity"] == "boson_mass" else "e+e- jets" + (
-                f", E > {c['e_min']:g}, abs(cos theta) < {c['cos_theta_max']:g}" if c.get("e_min") else ""))
+            where = c["energy"] or ("nu nu H, H -> gg" if c["quantity"] == "boson_mass"
+                                    else ", ".join(filter(None, ["e+e- jets", selection_text(c)])))
             out.append(f"| {name} | {c['quantity']} | {where} | {pub} | {c['simulated']:.4f} | "
                        f"{c['deviation']:+.1%} | {'yes' if c['agrees'] else 'no'} {tag} |")
     return out

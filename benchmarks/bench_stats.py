@@ -150,7 +150,7 @@ def batching_speed(n_ref: int, n_bkg: int, max_iter: int, caps: tuple[float, ...
     finally:
         nplm_module.nplm_loss, nplm_module._MAX_ELEMENTS = loss, saved
     for cap in caps:
-        runs[cap]["chunk"] = max(1, int(cap // ((n_ref + max(map(len, datas))) * max(cfg.hidden))))
+        runs[cap]["chunk"] = nplm_module.toys_per_batch(n_ref, max(map(len, datas)), cfg.hidden, cap=cap)
     return runs.pop(None), runs
 
 

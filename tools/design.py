@@ -220,14 +220,15 @@ def _jet_provider(inp: DetectorResolutionInput):
     executor = current_context().executor or get_executor()
 
     def jets(ref):
-        if ref.quantity == "boson_mass":  # nu nubar H, H -> g g at 240 GeV: the whole event is the Higgs's
-            path = prepare_data(["zh_nunu_gg"], n_events=max(inp.n_jets, 500), n_jets=0, seed=inp.seed + 1,
-                                cache_dir=cache, map_fn=executor.map)["zh_nunu_gg"]
-            return read_truth_sample(path).particles, None, None
-        if ref.energy is None:  # e+e- jets: the Z -> q qbar jets of ZH events at 240 GeV
-            path = prepare_data(["zh_gamgam"], n_events=max(inp.n_jets, 500), n_jets=0, seed=inp.seed + 1,
-                                cache_dir=cache, map_fn=executor.map)["zh_gamgam"]
-            cons = ee_jets(read_truth_sample(path).particles)
+        if ref.energy is None:  # e+e- at 240 GeV: nu nubar H, H -> g g (the whole event is the Higgs's) for the
+            # boson mass; the Z -> q qbar jets of ZH, H -> gamma gamma events for jets
+            kind = "zh_nunu_gg" if ref.quantity == "boson_mass" else "zh_gamgam"
+            particles = read_truth_sample(prepare_data([kind], n_events=max(inp.n_jets, 500), n_jets=0,
+                                                       seed=inp.seed + 1, cache_dir=cache,
+                                                       map_fn=executor.map)[kind]).particles
+            if ref.quantity == "boson_mass":
+                return particles, None, None
+            cons = ee_jets(particles)
             return cons, ak.to_numpy(ak.sum(cons.e, axis=1)), True
         sample = read_jet_sample(prepare_pp_jets(ref.energy, n_jets=inp.n_jets, seed=inp.seed + 1, cache_dir=cache,
                                                  map_fn=executor.map))

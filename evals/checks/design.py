@@ -51,14 +51,14 @@ def resolutions_match_cards(inp, result) -> list[CheckResult]:
     points = [c for c in result.comparison if c["modelled"] and c["configured_as_card"]]
     if not points:
         return []
+    from hepilot.models.design.validation import selection_text
+
     failed = [c for c in points if not c["agrees"]]
 
     def where(c) -> str:  # e+e- jets and the boson mass have no energy point; some e+e- jets a selection
         if c["energy"] is not None:
             return f"{c['quantity']} at {c['energy']:g} GeV"
-        cut = [f"E > {c['e_min']:g} GeV" if c.get("e_min") else "",
-               f"|cos theta| < {c['cos_theta_max']:g}" if c.get("cos_theta_max") else ""]
-        return " ".join([c["quantity"], *filter(None, cut)])
+        return " ".join(filter(None, [c["quantity"], selection_text(c)]))
 
     desc = "; ".join(f"{where(c)}: {c['simulated']:.4f} vs "
                      f"{c['value'] if c['value'] is not None else [c['low'], c['high']]}" for c in failed[:4])

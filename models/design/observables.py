@@ -138,8 +138,6 @@ def visible_mass(particles: ak.Array, *, with_jets: bool = False) -> dict[str, n
         jets = cs.exclusive_jets(2)
         for i in (0, 1):
             cos = np.full(len(vis), np.nan)
-            p = np.sqrt(ak.to_numpy(jets.px[:, i]) ** 2 + ak.to_numpy(jets.py[:, i]) ** 2
-                        + ak.to_numpy(jets.pz[:, i]) ** 2)
-            cos[ok] = np.abs(ak.to_numpy(jets.pz[:, i])) / np.maximum(p, 1e-12)
+            cos[ok] = np.abs(physics.cos_theta(*(ak.to_numpy(jets[k][:, i]) for k in ("px", "py", "pz"))))
             out[f"abs_cos_j{i + 1}"] = cos
     return out

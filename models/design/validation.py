@@ -27,6 +27,7 @@ from collections.abc import Callable
 import awkward as ak
 import numpy as np
 
+from hepilot.models import physics
 from hepilot.models.design.resolution import (
     boson_mass_resolution,
     jet_response,
@@ -35,7 +36,7 @@ from hepilot.models.design.resolution import (
 )
 from hepilot.models.events.detector import Detector
 
-__all__ = ["Reference", "card_references", "agrees", "measure", "TOLERANCE"]
+__all__ = ["Reference", "card_references", "agrees", "measure", "selection_text", "TOLERANCE"]
 
 TOLERANCE = 0.10
 
@@ -75,6 +76,14 @@ def agrees(measured: float, ref: Reference, *, tolerance: float = TOLERANCE) -> 
     else:
         dev = 0.0
     return abs(dev) <= tolerance, dev
+
+
+def selection_text(point: dict) -> str:
+    """The jet selection of a reference point (a `Reference.as_dict()` or a comparison row), '' if none;
+    no '|' (it goes into markdown tables)."""
+    cuts = [f"E > {point['e_min']:g} GeV" if point.get("e_min") is not None else "",
+            f"abs(cos theta) < {point['cos_theta_max']:g}" if point.get("cos_theta_max") is not None else ""]
+    return ", ".join(filter(None, cuts))
 
 
 def _num(node) -> float | None:
@@ -167,9 +176,8 @@ def measure(detector: Detector, ref: Reference, *, rng: np.random.Generator, n: 
     if ref.quantity == "boson_mass":
         return boson_mass_resolution(detector, constituents, rng=rng)[1]
     if ref.e_min is not None or ref.cos_theta_max is not None:  # the reference's jets only (truth E, direction)
-        e, pz = ak.to_numpy(ak.sum(constituents.e, axis=1)), ak.to_numpy(ak.sum(constituents.pz, axis=1))
-        p = np.sqrt(pz**2 + ak.to_numpy(ak.sum(constituents.px, axis=1)) ** 2
-                    + ak.to_numpy(ak.sum(constituents.py, axis=1)) ** 2)
-        keep = (e > (ref.e_min or 0.0)) & (np.abs(pz) < (ref.cos_theta_max or 1.0) * np.maximum(p, 1e-12))
+        tot = {k: ak.to_numpy(ak.sum(constituents[k], axis=1)) for k in ("e", "px", "py", "pz")}
+        keep = ((tot["e"] > (ref.e_min or 0.0))
+                & (np.abs(physics.cos_theta(tot["px"], tot["py"], tot["pz"])) < (ref.cos_theta_max or 1.0)))
         constituents, truth = constituents[keep], np.asarray(truth)[keep]
     return jet_response(detector, constituents, truth, rng=rng, use_energy=use_energy)[1]

@@ -221,14 +221,19 @@ def fit_nplm_batch(x_ref: np.ndarray, x_data: list[np.ndarray], *, n_expected: f
     return best
 
 
+def toys_per_batch(n_ref: int, n_data: int, hidden: tuple[int, ...], *, cap: float | None = None) -> int:
+    """Toys fitted together in one batch: as many as fit the cap on toys x events x widest hidden layer
+    (default `_MAX_ELEMENTS`)."""
+    return max(1, int((cap or _MAX_ELEMENTS) // ((n_ref + n_data) * max(hidden, default=1))))
+
+
 def _fit_once(x_ref: np.ndarray, x_data: list[np.ndarray], *, n_expected: float, config: NPLMConfig, seed: int,
               ref_per_toy: list[np.ndarray] | None) -> NPLMFit:
     n_inputs = x_ref.shape[1]
     net = BatchedNet(n_inputs, config.hidden)
     n_ref = len(ref_per_toy[0]) if ref_per_toy is not None else len(x_ref)
     n_max = max(len(d) for d in x_data)
-    per_toy = (n_ref + n_max) * max(config.hidden, default=1)
-    chunk = max(1, int(_MAX_ELEMENTS // per_toy))
+    chunk = toys_per_batch(n_ref, n_max, config.hidden)
     generator = torch.Generator().manual_seed(int(seed))
     shared = None if ref_per_toy is not None else _as_tensor(x_ref)[None]
     fits = []

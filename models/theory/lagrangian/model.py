@@ -193,8 +193,6 @@ class LagrangianTransformer:
         runs nearly every block to the window's end, mostly-empty blocks included; False returned the same
         checked candidate on 29 of the first 30 in-distribution test contents (on the 30th it was exact
         and "never"'s was not) and on 2 out-of-distribution ones, 8x and 33x faster (1 thread)."""
-        from transformers import LogitsProcessorList
-
         self._check_fitted()
         beams = num_beams or self.num_beams
         n_ret = min(num_return or beams, beams)
@@ -202,9 +200,7 @@ class LagrangianTransformer:
         out: list[list[list[str]]] = []
         for s in range(0, len(contents), batch_size):
             chunk = contents[s:s + batch_size]
-            processors = LogitsProcessorList([ContentConstraint(self.tokenizer_, chunk, beams)] if constrained else [])
-            enc = self.tokenizer_([" ".join(encode_fields(c)) for c in chunk], return_tensors="pt", padding=True,
-                                  truncation=True, max_length=self.config.max_source_tokens)
+            enc, processors = self._inputs(chunk, beams, constrained)
             seqs = self.model_.generate(
                 input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], num_beams=beams,
                 num_return_sequences=n_ret, do_sample=False,
@@ -320,8 +316,6 @@ class LagrangianTransformer:
         best first, deduplicated. The decoder starts from the prefix and a new term's sign '+', and a beam
         ends at the next term's sign (or the end), so only one term is written. Requests with prefixes of
         equal length are batched."""
-        from transformers import LogitsProcessorList
-
         self._check_fitted()
         beams = num_beams or self.num_beams
         ids = self.tokenizer_.convert_tokens_to_ids
@@ -338,11 +332,8 @@ class LagrangianTransformer:
             for s in range(0, len(rows), batch_size):
                 chunk = rows[s:s + batch_size]
                 contents = [requests[r][0] for r in chunk]
-                enc = self.tokenizer_([" ".join(encode_fields(c)) for c in contents], return_tensors="pt",
-                                      padding=True, truncation=True, max_length=self.config.max_source_tokens)
+                enc, processors = self._inputs(contents, beams, constrained)
                 start = torch.tensor([[self.tokenizer_.bos_token_id, *ids(requests[r][1]), plus] for r in chunk])
-                processors = LogitsProcessorList([ContentConstraint(self.tokenizer_, contents, beams)]
-                                                 if constrained else [])
                 seqs = self.model_.generate(
                     input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], decoder_input_ids=start,
                     num_beams=beams, num_return_sequences=beams, do_sample=False,
@@ -357,6 +348,14 @@ class LagrangianTransformer:
                         if len(term) > 1 and term not in out[r]:
                             out[r].append(term)
         return out
+
+    def _inputs(self, contents: list[tuple[Field, ...]], beams: int, constrained: bool):
+        """Encoder inputs of a batch of contents and its logits processors (ContentConstraint if constrained)."""
+        from transformers import LogitsProcessorList
+
+        enc = self.tokenizer_([" ".join(encode_fields(c)) for c in contents], return_tensors="pt", padding=True,
+                              truncation=True, max_length=self.config.max_source_tokens)
+        return enc, LogitsProcessorList([ContentConstraint(self.tokenizer_, contents, beams)] if constrained else [])
 
     def _strip(self, seq: torch.Tensor) -> list[int]:
         special = {self.tokenizer_.pad_token_id, self.tokenizer_.bos_token_id, self.tokenizer_.eos_token_id}
